@@ -1,0 +1,93 @@
+/** Broad kind of a CRM failure, independent of the CRM. */
+export type CrmErrorCategory =
+  | 'RATE_LIMIT'
+  | 'AUTHENTICATION'
+  | 'NOT_FOUND'
+  | 'VALIDATION'
+  | 'CONFLICT'
+  | 'LOCKED'
+  | 'SERVER'
+  | 'TRANSPORT'
+  | 'UNKNOWN'
+  | string;
+
+export interface CrmErrorInit {
+  status?: number;
+  category?: CrmErrorCategory;
+  correlationId?: string;
+  retryable?: boolean;
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+/** A failure reported by (or on the way to) a CRM. Messages never carry credentials. */
+export class CrmError extends Error {
+  readonly status?: number;
+  readonly category: CrmErrorCategory;
+  readonly correlationId?: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, init: CrmErrorInit = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.status = init.status;
+    this.category = init.category ?? 'UNKNOWN';
+    this.correlationId = init.correlationId;
+    this.retryable = init.retryable ?? false;
+    this.retryAfterMs = init.retryAfterMs;
+    if (init.cause !== undefined) {
+      Object.defineProperty(this, 'cause', { value: init.cause, enumerable: false });
+    }
+  }
+}
+
+/** 429: `policy` is the CRM's policy name (HubSpot: TEN_SECONDLY_ROLLING, SECONDLY, DAILY). */
+export class CrmRateLimitError extends CrmError {
+  readonly policy?: string;
+  constructor(message: string, init: CrmErrorInit & { policy?: string } = {}) {
+    super(message, {
+      status: 429,
+      category: 'RATE_LIMIT',
+      retryable: init.policy !== 'DAILY',
+      ...init,
+    });
+    this.policy = init.policy;
+  }
+}
+
+/** 401/403: bad, expired or under-scoped credentials. Never retried. */
+export class CrmAuthError extends CrmError {
+  constructor(message: string, init: CrmErrorInit = {}) {
+    super(message, { category: 'AUTHENTICATION', retryable: false, ...init });
+  }
+}
+
+export class CrmNotFoundError extends CrmError {
+  constructor(message: string, init: CrmErrorInit = {}) {
+    super(message, { status: 404, category: 'NOT_FOUND', retryable: false, ...init });
+  }
+}
+
+/** The CRM refused the payload (unknown property, bad option, blank id property…). */
+export class CrmValidationError extends CrmError {
+  constructor(message: string, init: CrmErrorInit = {}) {
+    super(message, { status: 400, category: 'VALIDATION', retryable: false, ...init });
+  }
+}
+
+/** The record already exists; `existingId` is set when the CRM names it. */
+export class CrmConflictError extends CrmError {
+  readonly existingId?: string;
+  constructor(message: string, init: CrmErrorInit & { existingId?: string } = {}) {
+    super(message, { status: 409, category: 'CONFLICT', retryable: false, ...init });
+    this.existingId = init.existingId;
+  }
+}
+
+/** Network failure, timeout, reset, or a 5xx/423 after the retry budget. */
+export class CrmTransportError extends CrmError {
+  constructor(message: string, init: CrmErrorInit = {}) {
+    super(message, { category: 'TRANSPORT', retryable: true, ...init });
+  }
+}

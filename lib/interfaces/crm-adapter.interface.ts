@@ -1,0 +1,63 @@
+import type { CrmError } from '../errors/crm.error';
+import type { CrmPayload } from './crm-payload.interface';
+import type { RateGovernor } from './rate-governor.interface';
+
+export interface CrmUpsertRequest {
+  /** Native type (`contacts`, `companies`, …) or custom object name. */
+  objectType: string;
+  payload: CrmPayload;
+  /** CRM property used to find the record the first time (e.g. `email`). */
+  idProperty?: string;
+  /** Id already known for this record: the adapter must update it instead of searching. */
+  crmId?: string;
+}
+
+export interface CrmDeleteRequest {
+  objectType: string;
+  crmId: string;
+}
+
+export interface CrmBatchUpsertRecord {
+  /** Caller's key for this record, echoed back in the result. */
+  key: string;
+  payload: CrmPayload;
+  crmId?: string;
+}
+
+export interface CrmBatchUpsertRequest {
+  objectType: string;
+  idProperty: string;
+  records: CrmBatchUpsertRecord[];
+}
+
+export interface CrmBatchUpsertResult {
+  key: string;
+  crmId?: string;
+  error?: CrmError;
+}
+
+/** Context handed to adapters that want it (optional `attach`). */
+export interface CrmAdapterContext {
+  /** The CRM name from the module options. */
+  crmName: string;
+  /** Shared budget of calls for this CRM (in-process or Redis-backed). */
+  rateGovernor?: RateGovernor;
+}
+
+/**
+ * The contract every CRM adapter implements. Adapters are plain objects built by the user
+ * (`new HubspotAdapter({...})`); they must throw `CrmError` (or a subclass) for CRM-side failures.
+ */
+export interface CrmAdapter {
+  /** Create or update one record; resolves to the CRM id. */
+  upsert(req: CrmUpsertRequest): Promise<string>;
+  /** Delete (archive) a record; resolves to false when the CRM did not know it. */
+  delete(req: CrmDeleteRequest): Promise<boolean>;
+  /** Optional bulk path: one result per input, in any order. */
+  batchUpsert?(req: CrmBatchUpsertRequest): Promise<CrmBatchUpsertResult[]>;
+  batchDelete?(req: { objectType: string; crmIds: string[] }): Promise<void>;
+  /** Called once at boot with the CRM's name and its rate governor. */
+  attach?(context: CrmAdapterContext): void;
+  /** Called on application shutdown (close sockets, timers). */
+  close?(): Promise<void> | void;
+}

@@ -1,0 +1,23 @@
+import type { Type } from '@nestjs/common';
+import type { EtlifySerializer } from './serializer.interface';
+
+export interface EtlifiedEntityOptions<T = any> {
+  /** Name of a CRM declared in `EtlifyModule.forRoot({ crms })`. */
+  crm: string;
+  /** Serializer class; resolved from DI when it is a provider, else constructed once. */
+  serializer: Type<EtlifySerializer<T>>;
+  /** CRM object type: `contacts`, `companies`, or a custom object name. */
+  crmObjectType: string;
+  /** CRM property used to find the record the first time (e.g. `email`). */
+  idProperty?: string;
+  /** `false` => the record is `skipped` (no CRM call). */
+  syncIf?: (entity: T) => boolean;
+  /** Relations whose changes make this record stale. */
+  dependencies?: string[];
+  /** Relations that must exist in the CRM first. */
+  syncDependencies?: string[];
+  /** Column holding the record's last update time, when it is not an `@UpdateDateColumn`. */
+  updatedAtColumn?: string;
+  /** What a soft delete does in the CRM: `delete` (default) or `ignore`. */
+  onSoftRemove?: 'delete' | 'ignore';
+}
