@@ -7,3 +7,21 @@ export * from './interfaces/etlify-options.interface';
 export * from './interfaces/etlified-entity-options.interface';
 export * from './errors/crm.error';
 export * from './errors/etlify-configuration.error';
+export * from './interfaces/entity-sync-config.interface';
+export * from './interfaces/registered-crm.interface';
+export { EtlifyModule } from './etlify.module';
+export type { EtlifyModuleExtras } from './etlify.module-definition';
+export { ETLIFY_MODULE_OPTIONS } from './etlify.module-definition';
+export { EtlifiedEntity } from './decorators/etlified-entity.decorator';
+export {
+  InjectCrmAdapter,
+  getCrmAdapterToken,
+} from './decorators/inject-crm-adapter.decorator';
+export { CrmRegistry } from './registry/crm.registry';
+export { SyncService } from './sync/sync.service';
+export type { SyncOptions, SyncStaleOptions } from './sync/sync.service';
+export { CrmSynchronisation } from './sync/crm-synchronisation.entity';
+export type { CrmSyncState } from './sync/crm-synchronisation.entity';
+export { CreateCrmSynchronisations1764028800000 } from './migrations/create-crm-synchronisations.migration';
+export { sha256Digest, canonicalJson } from './sync/digest.util';
+export { NullAdapter } from './adapters/null/null.adapter';

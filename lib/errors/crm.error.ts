@@ -37,7 +37,10 @@ export class CrmError extends Error {
     this.retryable = init.retryable ?? false;
     this.retryAfterMs = init.retryAfterMs;
     if (init.cause !== undefined) {
-      Object.defineProperty(this, 'cause', { value: init.cause, enumerable: false });
+      Object.defineProperty(this, 'cause', {
+        value: init.cause,
+        enumerable: false,
+      });
     }
   }
 }
@@ -65,22 +68,40 @@ export class CrmAuthError extends CrmError {
 
 export class CrmNotFoundError extends CrmError {
   constructor(message: string, init: CrmErrorInit = {}) {
-    super(message, { status: 404, category: 'NOT_FOUND', retryable: false, ...init });
+    super(message, {
+      status: 404,
+      category: 'NOT_FOUND',
+      retryable: false,
+      ...init,
+    });
   }
 }
 
 /** The CRM refused the payload (unknown property, bad option, blank id property…). */
 export class CrmValidationError extends CrmError {
   constructor(message: string, init: CrmErrorInit = {}) {
-    super(message, { status: 400, category: 'VALIDATION', retryable: false, ...init });
+    super(message, {
+      status: 400,
+      category: 'VALIDATION',
+      retryable: false,
+      ...init,
+    });
   }
 }
 
 /** The record already exists; `existingId` is set when the CRM names it. */
 export class CrmConflictError extends CrmError {
   readonly existingId?: string;
-  constructor(message: string, init: CrmErrorInit & { existingId?: string } = {}) {
-    super(message, { status: 409, category: 'CONFLICT', retryable: false, ...init });
+  constructor(
+    message: string,
+    init: CrmErrorInit & { existingId?: string } = {},
+  ) {
+    super(message, {
+      status: 409,
+      category: 'CONFLICT',
+      retryable: false,
+      ...init,
+    });
     this.existingId = init.existingId;
   }
 }

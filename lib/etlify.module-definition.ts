@@ -1,0 +1,51 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { ETLIFY_MODULE_EXTRAS } from './etlify.constants';
+import type {
+  EtlifyModuleOptions,
+  EtlifyQueueOptions,
+} from './interfaces/etlify-options.interface';
+import { CrmSynchronisation } from './sync/crm-synchronisation.entity';
+
+/**
+ * Options that shape the module itself and so must be known before any factory runs:
+ * the DataSource the sync-state entity is registered with, and the Bull queue.
+ * With `forRoot` they sit among the other options; with `forRootAsync` pass them at its top level.
+ */
+export interface EtlifyModuleExtras {
+  /** Make SyncService/CrmRegistry injectable everywhere. Default true. */
+  isGlobal?: boolean;
+  dataSource?: string | DataSource;
+  queue?: EtlifyQueueOptions | false;
+}
+
+export const {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN: ETLIFY_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<EtlifyModuleOptions>({ moduleName: 'Etlify' })
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createEtlifyOptions')
+  .setExtras<EtlifyModuleExtras>(
+    { isGlobal: true, dataSource: undefined, queue: undefined },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+      imports: [
+        ...(definition.imports ?? []),
+        DiscoveryModule,
+        TypeOrmModule.forFeature([CrmSynchronisation], extras.dataSource),
+      ],
+      providers: [
+        ...(definition.providers ?? []),
+        {
+          provide: ETLIFY_MODULE_EXTRAS,
+          useValue: { dataSource: extras.dataSource, queue: extras.queue },
+        },
+      ],
+    }),
+  )
+  .build();

@@ -1,0 +1,35 @@
+import type { CrmPayload } from '../interfaces/crm-payload.interface';
+
+/** Rejects what a CRM cannot store, naming the property: nested objects, arrays, Dates, NaN. */
+export function assertValidPayload(
+  payload: unknown,
+  serializer: string,
+): asserts payload is CrmPayload {
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
+    throw new TypeError(
+      `${serializer}.toCrmPayload() must return a flat object of CRM properties`,
+    );
+  }
+  for (const [key, value] of Object.entries(payload)) {
+    if (
+      value === null ||
+      value === undefined ||
+      typeof value === 'string' ||
+      typeof value === 'boolean'
+    ) {
+      continue;
+    }
+    if (typeof value === 'number' && Number.isFinite(value)) continue;
+    const kind =
+      value instanceof Date
+        ? 'a Date (serialize it explicitly, e.g. toISOString())'
+        : typeof value === 'number'
+          ? String(value)
+          : Array.isArray(value)
+            ? 'an array'
+            : `a ${typeof value}`;
+    throw new TypeError(
+      `${serializer}.toCrmPayload(): property "${key}" is ${kind}; CRM values are string, number, boolean or null`,
+    );
+  }
+}

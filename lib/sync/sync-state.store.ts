@@ -1,0 +1,251 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Repository } from 'typeorm';
+import { SYNC_LEASE_MS } from '../etlify.constants';
+import { CrmRegistry } from '../registry/crm.registry';
+import { CrmSyncState, CrmSynchronisation } from './crm-synchronisation.entity';
+
+export interface SyncStateKey {
+  crmName: string;
+  resourceType: string;
+  resourceId: string;
+}
+
+/**
+ * Reads and writes `crm_synchronisations`. Every write is a single statement (no transaction is
+ * held across a CRM call); concurrent syncs of one record are serialized by a short lease.
+ */
+@Injectable()
+export class SyncStateStore {
+  constructor(private readonly registry: CrmRegistry) {}
+
+  get repository(): Repository<CrmSynchronisation> {
+    return this.registry.dataSource.getRepository(CrmSynchronisation);
+  }
+
+  find(key: SyncStateKey): Promise<CrmSynchronisation | null> {
+    return this.repository.findOneBy({ ...key });
+  }
+
+  /** The state row of a record, created (pending) when missing; safe under concurrency. */
+  async ensure(key: SyncStateKey): Promise<CrmSynchronisation> {
+    const existing = await this.find(key);
+    if (existing) return existing;
+    await this.repository
+      .createQueryBuilder()
+      .insert()
+      .into(CrmSynchronisation)
+      .values({ ...key, errorCount: 0, state: 'pending' })
+      .orIgnore()
+      .execute();
+    const row = await this.find(key);
+    if (!row)
+      throw new Error(
+        `could not create sync state for ${key.resourceType}#${key.resourceId}`,
+      );
+    return row;
+  }
+
+  /** Takes the record's lease when free or expired; resolves to the token, or null when taken. */
+  async acquireLease(
+    rowId: number,
+    ttlMs = SYNC_LEASE_MS,
+  ): Promise<string | null> {
+    const token = randomUUID();
+    const now = new Date();
+    const result = await this.repository
+      .createQueryBuilder()
+      .update(CrmSynchronisation)
+      .set({
+        leaseToken: token,
+        leaseExpiresAt: new Date(now.getTime() + ttlMs),
+      })
+      .where('id = :id', { id: rowId })
+      .andWhere('(lease_token IS NULL OR lease_expires_at < :now)', { now })
+      .execute();
+    return result.affected === 1 ? token : null;
+  }
+
+  /** Records a success and releases the lease (only if still ours, so a late writer cannot win). */
+  async markSynced(
+    rowId: number,
+    token: string,
+    values: {
+      crmId: string;
+      digest: string;
+      syncedAt: Date;
+      serializerVersion: number | null;
+    },
+  ): Promise<void> {
+    const result = await this.repository
+      .createQueryBuilder()
+      .update(CrmSynchronisation)
+      .set({
+        crmId: values.crmId,
+        lastDigest: values.digest,
+        lastSyncedAt: values.syncedAt,
+        serializerVersion: values.serializerVersion,
+        lastError: null,
+        errorCount: 0,
+        state: 'synced',
+        leaseToken: null,
+        leaseExpiresAt: null,
+      })
+      .where('id = :id AND lease_token = :token', { id: rowId, token })
+      .execute();
+    if (result.affected !== 1) {
+      // Our lease expired and someone else owns the row now: keep the CRM id, never the digest.
+      await this.repository
+        .createQueryBuilder()
+        .update(CrmSynchronisation)
+        .set({ crmId: values.crmId })
+        .where('id = :id AND crm_id IS NULL', { id: rowId })
+        .execute();
+    }
+  }
+
+  /** Records a failure, dead-letters after `maxSyncErrors`, releases the lease. Returns the new state. */
+  async markFailed(
+    rowId: number,
+    token: string | null,
+    error: string,
+    maxSyncErrors: number,
+    countsAsFailure = true,
+  ): Promise<CrmSyncState> {
+    const row = await this.repository.findOneBy({ id: rowId });
+    const errorCount = (row?.errorCount ?? 0) + (countsAsFailure ? 1 : 0);
+    const state: CrmSyncState =
+      errorCount >= maxSyncErrors
+        ? 'dead'
+        : countsAsFailure
+          ? 'error'
+          : (row?.state ?? 'pending');
+    const qb = this.repository
+      .createQueryBuilder()
+      .update(CrmSynchronisation)
+      .set({
+        lastError: error.slice(0, 4000),
+        // The lease makes us the only writer of this row, so the read count is current.
+        errorCount,
+        state,
+        leaseToken: null,
+        leaseExpiresAt: null,
+      })
+      .where('id = :id', { id: rowId });
+    if (token) qb.andWhere('lease_token = :token', { token });
+    await qb.execute();
+    return state;
+  }
+
+  /** `syncIf` said no: remember it so the sweeper leaves the record until it changes. */
+  async markSkipped(
+    key: SyncStateKey,
+    syncedAt: Date,
+    serializerVersion: number | null,
+  ): Promise<void> {
+    const row = await this.ensure(key);
+    await this.repository.update(
+      { id: row.id },
+      {
+        state: 'skipped',
+        lastDigest: null,
+        lastSyncedAt: syncedAt,
+        serializerVersion,
+        lastError: null,
+        errorCount: 0,
+      },
+    );
+  }
+
+  /** Bulk insert of missing state rows (pending); rows created meanwhile by others are kept. */
+  async insertMissing(keys: SyncStateKey[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 500) {
+      await this.repository
+        .createQueryBuilder()
+        .insert()
+        .into(CrmSynchronisation)
+        .values(
+          keys
+            .slice(i, i + 500)
+            .map((key) => ({
+              ...key,
+              errorCount: 0,
+              state: 'pending' as const,
+            })),
+        )
+        .orIgnore()
+        .execute();
+    }
+  }
+
+  /** Leases many rows with one statement; returns the token and the rows it now owns. */
+  async acquireLeases(
+    rowIds: number[],
+    ttlMs = SYNC_LEASE_MS,
+  ): Promise<{ token: string; rows: Map<number, CrmSynchronisation> }> {
+    const token = randomUUID();
+    const rows = new Map<number, CrmSynchronisation>();
+    if (!rowIds.length) return { token, rows };
+    const now = new Date();
+    await this.repository
+      .createQueryBuilder()
+      .update(CrmSynchronisation)
+      .set({
+        leaseToken: token,
+        leaseExpiresAt: new Date(now.getTime() + ttlMs),
+      })
+      .where('id IN (:...ids)', { ids: rowIds })
+      .andWhere('(lease_token IS NULL OR lease_expires_at < :now)', { now })
+      .execute();
+    for (const row of await this.repository.findBy({ leaseToken: token }))
+      rows.set(row.id, row);
+    return { token, rows };
+  }
+
+  /** Successes of one batch, written in one short transaction (never held across a CRM call). */
+  async markManySynced(
+    token: string,
+    items: Array<{
+      rowId: number;
+      crmId: string;
+      digest: string;
+      syncedAt: Date;
+      serializerVersion: number | null;
+    }>,
+  ): Promise<void> {
+    if (!items.length) return;
+    await this.registry.dataSource.transaction(async (manager) => {
+      for (const item of items) {
+        await manager
+          .createQueryBuilder()
+          .update(CrmSynchronisation)
+          .set({
+            crmId: item.crmId,
+            lastDigest: item.digest,
+            lastSyncedAt: item.syncedAt,
+            serializerVersion: item.serializerVersion,
+            lastError: null,
+            errorCount: 0,
+            state: 'synced',
+            leaseToken: null,
+            leaseExpiresAt: null,
+          })
+          .where('id = :id AND lease_token = :token', { id: item.rowId, token })
+          .execute();
+      }
+    });
+  }
+
+  async remove(rowId: number): Promise<void> {
+    await this.repository.delete({ id: rowId });
+  }
+
+  async releaseLease(rowId: number, token: string): Promise<void> {
+    await this.repository
+      .createQueryBuilder()
+      .update(CrmSynchronisation)
+      .set({ leaseToken: null, leaseExpiresAt: null })
+      .where('id = :id AND lease_token = :token', { id: rowId, token })
+      .execute();
+  }
+}

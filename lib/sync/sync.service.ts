@@ -1,0 +1,229 @@
+import { Inject, Injectable, Optional, Type } from '@nestjs/common';
+import { In } from 'typeorm';
+import { ETLIFY_SYNC_PRODUCER } from '../etlify.constants';
+import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
+import type { SyncJobProducer } from '../interfaces/sync-job-producer.interface';
+import type {
+  BatchSyncStats,
+  DeleteOutcome,
+  SyncOutcome,
+} from '../interfaces/sync-outcome.interface';
+import { CrmRegistry } from '../registry/crm.registry';
+import { errorMessage } from './redact.util';
+import { SyncEngine } from './sync-engine.service';
+import { SyncStateStore } from './sync-state.store';
+
+export interface SyncOptions {
+  /** CRM name; may be omitted when the entity is mirrored into exactly one CRM. */
+  crm?: string;
+  /** Enqueue instead of syncing now. Default: true when a queue is configured. */
+  async?: boolean;
+}
+
+export interface SyncStaleOptions {
+  crm?: string;
+  /** Entity classes (or their names) to sweep; default all. */
+  entities?: Array<Function | string>;
+  async?: boolean;
+  batchSize?: number;
+  /** Run up to the CRM call and report; no CRM writes, no state changes. */
+  dryRun?: boolean;
+}
+
+/** Public entry point: sync, delete and sweep etlified records. */
+@Injectable()
+export class SyncService {
+  constructor(
+    private readonly registry: CrmRegistry,
+    private readonly engine: SyncEngine,
+    private readonly store: SyncStateStore,
+    @Optional()
+    @Inject(ETLIFY_SYNC_PRODUCER)
+    private readonly producer?: SyncJobProducer,
+  ) {}
+
+  /** Syncs one record. CRM-side failures come back as `status: 'error'`; misuse throws. */
+  async sync<T extends object>(
+    entity: T,
+    options: SyncOptions = {},
+  ): Promise<SyncOutcome> {
+    if (!entity || typeof entity !== 'object') {
+      throw new TypeError('SyncService.sync(entity): pass an entity instance');
+    }
+    const config = this.registry.getEntityConfig(
+      entity.constructor,
+      options.crm,
+    );
+    if (this.shouldEnqueue(config, options)) {
+      return this.enqueue(config, this.engine.resourceId(config, entity));
+    }
+    return this.engine.syncOne(config, entity);
+  }
+
+  /** Loads a record by primary key and syncs it; a missing record is `skipped` with an error. */
+  async syncById<T>(
+    entityClass: Type<T> | Function,
+    id: string | number,
+    options: SyncOptions = {},
+  ): Promise<SyncOutcome> {
+    const config = this.registry.getEntityConfig(entityClass, options.crm);
+    if (this.shouldEnqueue(config, options))
+      return this.enqueue(config, String(id));
+    const crm = this.registry.getCrm(config.crm);
+    if (!crm.enabled) return { crm: crm.name, status: 'disabled' };
+    const entity = await this.engine.load(config, id);
+    if (!entity) {
+      return {
+        crm: config.crm,
+        status: 'skipped',
+        error: `${config.resourceType}#${id} not found`,
+      };
+    }
+    return this.engine.syncOne(config, entity);
+  }
+
+  /**
+   * Deletes a record in the CRM and forgets its state. Without a stored CRM id it is a `noop`.
+   * A CRM failure is recorded on the state row and thrown.
+   */
+  async delete<T extends object>(
+    entity: T,
+    options: { crm?: string } = {},
+  ): Promise<DeleteOutcome> {
+    const config = this.registry.getEntityConfig(
+      entity.constructor,
+      options.crm,
+    );
+    return this.deleteById(config, this.engine.resourceId(config, entity));
+  }
+
+  /** Used by `delete` and by the capture path once the entity row is gone. */
+  async deleteById(
+    config: EntitySyncConfig,
+    resourceId: string,
+  ): Promise<DeleteOutcome> {
+    const crm = this.registry.getCrm(config.crm);
+    if (!crm.enabled) return { crm: crm.name, status: 'disabled' };
+    const row = await this.store.find(this.engine.key(config, resourceId));
+    if (!row?.crmId) {
+      if (row) await this.store.remove(row.id);
+      return { crm: crm.name, status: 'noop' };
+    }
+    try {
+      if (crm.rateGovernor && !crm.adapter.attach)
+        await crm.rateGovernor.acquire('standard');
+      const existed = await crm.adapter.delete({
+        objectType: config.options.crmObjectType,
+        crmId: row.crmId,
+      });
+      await this.store.remove(row.id);
+      return { crm: crm.name, status: existed ? 'deleted' : 'not_found' };
+    } catch (error) {
+      await this.store.markFailed(
+        row.id,
+        null,
+        errorMessage(error),
+        crm.maxSyncErrors,
+      );
+      throw error;
+    }
+  }
+
+  /** Puts dead-lettered records back (error count reset); returns how many. */
+  async retryDeadLetters(
+    options: { crm?: string; entities?: Array<Function | string> } = {},
+  ): Promise<number> {
+    const configs = this.selectConfigs(options);
+    let count = 0;
+    for (const config of configs) {
+      const dead = await this.store.repository.find({
+        where: {
+          crmName: config.crm,
+          resourceType: config.resourceType,
+          state: 'dead',
+        },
+        select: ['id', 'resourceId'],
+      });
+      if (!dead.length) continue;
+      await this.store.repository.update(
+        { id: In(dead.map((row) => row.id)) },
+        { state: 'error', errorCount: 0 },
+      );
+      count += dead.length;
+      if (this.producer && this.registry.getCrm(config.crm).enabled) {
+        await this.producer.enqueueMany(
+          config,
+          dead.map((row) => row.resourceId),
+        );
+      }
+    }
+    return count;
+  }
+
+  /** Finds and syncs stale records (see the stale sweeper). */
+  async syncStale(options: SyncStaleOptions = {}): Promise<BatchSyncStats> {
+    const sweeper = this.staleSyncer;
+    if (!sweeper) {
+      throw new Error(
+        'SyncService.syncStale: the stale-record finder is not available in this build',
+      );
+    }
+    return sweeper.syncStale(this.selectConfigs(options), options);
+  }
+
+  /** Set by the stale module at boot. */
+  staleSyncer?: {
+    syncStale(
+      configs: EntitySyncConfig[],
+      options: SyncStaleOptions,
+    ): Promise<BatchSyncStats>;
+  };
+
+  /** Entity configurations filtered by CRM and entity (class or name). */
+  selectConfigs(options: {
+    crm?: string;
+    entities?: Array<Function | string>;
+  }): EntitySyncConfig[] {
+    if (options.crm) this.registry.getCrm(options.crm);
+    const wanted = options.entities?.map((e) =>
+      typeof e === 'string' ? e : e.name,
+    );
+    if (wanted) {
+      const known = new Set(
+        this.registry.getEntityConfigs().map((c) => c.resourceType),
+      );
+      const unknown = wanted.filter((name) => !known.has(name));
+      if (unknown.length) {
+        throw new Error(
+          `Not etlified entities: ${unknown.join(', ')}; known: ${[...known].join(', ')}`,
+        );
+      }
+    }
+    return this.registry
+      .getEntityConfigs()
+      .filter((c) => !options.crm || c.crm === options.crm)
+      .filter((c) => !wanted || wanted.includes(c.resourceType));
+  }
+
+  private shouldEnqueue(
+    config: EntitySyncConfig,
+    options: SyncOptions,
+  ): boolean {
+    const async = options.async ?? !!this.producer;
+    if (!async) return false;
+    if (!this.producer) {
+      throw new Error(
+        'SyncService: { async: true } needs a queue; configure EtlifyModule.forRoot({ queue: { name } }) with BullModule.forRoot',
+      );
+    }
+    return this.registry.getCrm(config.crm).enabled;
+  }
+
+  private async enqueue(
+    config: EntitySyncConfig,
+    resourceId: string,
+  ): Promise<SyncOutcome> {
+    await this.producer!.enqueueMany(config, [resourceId]);
+    return { crm: config.crm, status: 'enqueued' };
+  }
+}

@@ -1,0 +1,228 @@
+import {
+  CrmError,
+  CrmNotFoundError,
+  CrmValidationError,
+} from '../errors/crm.error';
+import type {
+  CrmAdapter,
+  CrmBatchUpsertRequest,
+  CrmBatchUpsertResult,
+  CrmDeleteRequest,
+  CrmUpsertRequest,
+} from '../interfaces/crm-adapter.interface';
+import type { CrmPayload } from '../interfaces/crm-payload.interface';
+
+export interface InMemoryCrmRecord {
+  id: string;
+  objectType: string;
+  properties: CrmPayload;
+}
+
+export interface InMemoryCrmCall {
+  method: 'upsert' | 'delete' | 'batchUpsert' | 'batchDelete';
+  objectType: string;
+  /** For upsert: the request; for batches: the number of records. */
+  request: unknown;
+}
+
+export interface InMemoryCrmAdapterOptions {
+  /** Delay of every call in ms, to widen race windows in tests. Default 0. */
+  latencyMs?: number;
+  /** Offer `batchUpsert`/`batchDelete`. Default true. */
+  batch?: boolean;
+}
+
+/**
+ * A CRM in memory with the same contract as a real adapter: records per object type, ids it
+ * assigns, matching by `idProperty` (case-insensitive), `crmId` honoured, errors of the CrmError family.
+ * Everything it received is in `calls`; `failNext` / `failWhen` make it fail.
+ */
+export class InMemoryCrmAdapter implements CrmAdapter {
+  readonly calls: InMemoryCrmCall[] = [];
+  private readonly store = new Map<string, Map<string, InMemoryCrmRecord>>();
+  private nextId = 1;
+  private failures: Array<{ error: CrmError | Error; times: number }> = [];
+  private predicate?: (req: CrmUpsertRequest) => CrmError | Error | undefined;
+
+  batchUpsert?: (req: CrmBatchUpsertRequest) => Promise<CrmBatchUpsertResult[]>;
+  batchDelete?: (req: {
+    objectType: string;
+    crmIds: string[];
+  }) => Promise<void>;
+
+  constructor(private readonly options: InMemoryCrmAdapterOptions = {}) {
+    if (options.batch !== false) {
+      this.batchUpsert = (req) => this.doBatchUpsert(req);
+      this.batchDelete = (req) => this.doBatchDelete(req);
+    }
+  }
+
+  /** The next `times` calls fail with `error` (default: a retryable 500). */
+  failNext(
+    times = 1,
+    error: CrmError | Error = new CrmError('Internal error', {
+      status: 500,
+      category: 'SERVER',
+      retryable: true,
+    }),
+  ): this {
+    this.failures.push({ error, times });
+    return this;
+  }
+
+  /** Fails every upsert (or batch record) for which `check` returns an error. */
+  failWhen(
+    check:
+      ((req: CrmUpsertRequest) => CrmError | Error | undefined) | undefined,
+  ): this {
+    this.predicate = check;
+    return this;
+  }
+
+  records(objectType: string): InMemoryCrmRecord[] {
+    return [...(this.store.get(objectType)?.values() ?? [])];
+  }
+
+  record(objectType: string, id: string): InMemoryCrmRecord | undefined {
+    return this.store.get(objectType)?.get(id);
+  }
+
+  callCount(method?: InMemoryCrmCall['method']): number {
+    return method
+      ? this.calls.filter((c) => c.method === method).length
+      : this.calls.length;
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+    this.store.clear();
+    this.failures = [];
+    this.predicate = undefined;
+  }
+
+  async upsert(req: CrmUpsertRequest): Promise<string> {
+    this.calls.push({
+      method: 'upsert',
+      objectType: req.objectType,
+      request: structuredClone(req),
+    });
+    await this.delay();
+    this.takeFailure();
+    return this.apply(req);
+  }
+
+  async delete(req: CrmDeleteRequest): Promise<boolean> {
+    this.calls.push({
+      method: 'delete',
+      objectType: req.objectType,
+      request: { ...req },
+    });
+    await this.delay();
+    this.takeFailure();
+    return this.table(req.objectType).delete(req.crmId);
+  }
+
+  private async doBatchUpsert(
+    req: CrmBatchUpsertRequest,
+  ): Promise<CrmBatchUpsertResult[]> {
+    this.calls.push({
+      method: 'batchUpsert',
+      objectType: req.objectType,
+      request: req.records.length,
+    });
+    await this.delay();
+    this.takeFailure();
+    return req.records.map((record) => {
+      try {
+        const crmId = this.apply({
+          objectType: req.objectType,
+          payload: record.payload,
+          idProperty: req.idProperty || undefined,
+          crmId: record.crmId,
+        });
+        return { key: record.key, crmId };
+      } catch (error) {
+        return { key: record.key, error: error as CrmError };
+      }
+    });
+  }
+
+  private async doBatchDelete(req: {
+    objectType: string;
+    crmIds: string[];
+  }): Promise<void> {
+    this.calls.push({
+      method: 'batchDelete',
+      objectType: req.objectType,
+      request: req.crmIds.length,
+    });
+    await this.delay();
+    this.takeFailure();
+    for (const id of req.crmIds) this.table(req.objectType).delete(id);
+  }
+
+  private apply(req: CrmUpsertRequest): string {
+    const injected = this.predicate?.(req);
+    if (injected) throw injected;
+    const table = this.table(req.objectType);
+    if (req.crmId) {
+      const existing = table.get(req.crmId);
+      if (!existing)
+        throw new CrmNotFoundError(
+          `${req.objectType} ${req.crmId} does not exist`,
+        );
+      existing.properties = { ...existing.properties, ...req.payload };
+      return existing.id;
+    }
+    if (req.idProperty) {
+      const value = req.payload[req.idProperty];
+      if (
+        value === undefined ||
+        value === null ||
+        String(value).trim() === ''
+      ) {
+        throw new CrmValidationError(
+          `Property "${req.idProperty}" is blank; cannot match a ${req.objectType} record`,
+        );
+      }
+      const wanted = String(value).toLowerCase();
+      for (const record of table.values()) {
+        if (
+          String(record.properties[req.idProperty] ?? '').toLowerCase() ===
+          wanted
+        ) {
+          record.properties = { ...record.properties, ...req.payload };
+          return record.id;
+        }
+      }
+    }
+    const id = String(this.nextId++);
+    table.set(id, {
+      id,
+      objectType: req.objectType,
+      properties: { ...req.payload },
+    });
+    return id;
+  }
+
+  private table(objectType: string): Map<string, InMemoryCrmRecord> {
+    let table = this.store.get(objectType);
+    if (!table) {
+      table = new Map();
+      this.store.set(objectType, table);
+    }
+    return table;
+  }
+
+  private takeFailure(): void {
+    const next = this.failures[0];
+    if (!next) return;
+    if (--next.times <= 0) this.failures.shift();
+    throw next.error;
+  }
+
+  private async delay(): Promise<void> {
+    const ms = this.options.latencyMs ?? 0;
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}
