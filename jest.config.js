@@ -1,7 +1,7 @@
 /** Two projects: fast unit specs beside the code, e2e specs against the real services. */
 const base = {
   moduleFileExtensions: ['js', 'json', 'ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
   testEnvironment: 'node',
   moduleNameMapper: {
     '^nestjs-etlify$': '<rootDir>/lib/index.ts',

@@ -36,6 +36,5 @@ export async function buildApp(options: AppOptions): Promise<INestApplication> {
     providers: options.providers ?? [],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  app.enableShutdownHooks();
   return app;
 }
