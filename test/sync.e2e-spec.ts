@@ -29,7 +29,6 @@ describe.each(DIALECTS)('inline sync on %s', (dialect) => {
   let audit: InMemoryCrmAdapter;
   let sync: SyncService;
   let users: Repository<User>;
-  let companies: Repository<Company>;
   let states: Repository<CrmSynchronisation>;
 
   beforeAll(async () => {
@@ -60,7 +59,6 @@ describe.each(DIALECTS)('inline sync on %s', (dialect) => {
     sync = app.get(SyncService);
     const ds = app.get(DataSource);
     users = ds.getRepository(User);
-    companies = ds.getRepository(Company);
     states = ds.getRepository(CrmSynchronisation);
     await states.clear();
   });
