@@ -1,0 +1,27 @@
+import { NullAdapter } from '../adapters/null/null.adapter';
+import { describeCrmAdapterContract } from './crm-adapter-contract';
+import { InMemoryCrmAdapter } from './in-memory-crm.adapter';
+
+const memory = new InMemoryCrmAdapter();
+describeCrmAdapterContract('InMemoryCrmAdapter', () => ({
+  adapter: memory,
+  objectType: 'contacts',
+  idProperty: 'email',
+  payload: (email) => ({ email, firstname: 'Contract' }),
+  read: async (id) => memory.record('contacts', id)?.properties,
+}));
+
+describe('NullAdapter', () => {
+  it('returns the idProperty value, or the known id', async () => {
+    const adapter = new NullAdapter();
+    expect(await adapter.upsert({ objectType: 'contacts', payload: { email: 'a@b.c' }, idProperty: 'email' })).toBe('a@b.c');
+    expect(await adapter.upsert({ objectType: 'contacts', payload: { email: 'a@b.c' }, crmId: '42' })).toBe('42');
+    expect(await adapter.upsert({ objectType: 'deals', payload: { name: 'x' } })).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('rejects a blank match value like a real CRM', async () => {
+    await expect(
+      new NullAdapter().upsert({ objectType: 'contacts', payload: { email: ' ' }, idProperty: 'email' }),
+    ).rejects.toThrow(/Property "email" is blank/);
+  });
+});
