@@ -1,1 +1,2 @@
 export * from './in-memory-crm.adapter';
+export * from './crm-adapter-contract';
