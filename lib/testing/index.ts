@@ -1,2 +1,3 @@
 export * from './in-memory-crm.adapter';
 export * from './crm-adapter-contract';
+export * from './hubspot-sandbox/hubspot-sandbox';

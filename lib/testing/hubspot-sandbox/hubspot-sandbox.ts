@@ -1,0 +1,524 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  SandboxHttpError,
+  unauthorized,
+  validationError,
+} from './sandbox-errors';
+import { SandboxFaults } from './sandbox-faults';
+import type {
+  HubspotSandboxOptions,
+  SandboxCallFilter,
+  SandboxInjectedFault,
+  SandboxRatePolicy,
+  SandboxRequestInfo,
+  SandboxRequestLogEntry,
+} from './sandbox-options.interface';
+import type {
+  SandboxPropertyDefinition,
+  SandboxPropertyInput,
+} from './sandbox-properties';
+import { rateLimitMessage, SandboxRateLimiter } from './sandbox-rate-limiter';
+import {
+  defineProperty,
+  SandboxRoutes,
+  type RouteResponse,
+} from './sandbox-routes';
+import type { SandboxAssociation } from './sandbox-associations';
+import { SandboxStore, type SandboxRecord } from './sandbox-store';
+
+type ResolvedOptions = Required<
+  Pick<
+    HubspotSandboxOptions,
+    | 'tenSecondLimit'
+    | 'dailyLimit'
+    | 'searchPerSecond'
+    | 'searchLagMs'
+    | 'latencyMs'
+    | 'seed'
+    | 'retryAfter'
+    | 'port'
+    | 'maxLogEntries'
+  >
+> &
+  HubspotSandboxOptions;
+
+const DEFAULTS = {
+  tenSecondLimit: 100,
+  dailyLimit: 250_000,
+  searchPerSecond: 5,
+  searchLagMs: 300,
+  latencyMs: 0,
+  seed: 1,
+  retryAfter: false,
+  port: 0,
+  maxLogEntries: 100_000,
+};
+
+const JSON_TYPE = 'application/json;charset=utf-8';
+
+/**
+ * An in-process HTTP server that answers like HubSpot's CRM v3 objects and properties APIs
+ * (see shared/docs/hubspot.md): per-token rate limits, search-index lag, unique identities,
+ * HubSpot-shaped errors and scripted or seeded faults, for tests and benchmarks.
+ */
+export class HubspotSandbox {
+  private readonly options: ResolvedOptions;
+  private readonly store = new SandboxStore();
+  private readonly routes: SandboxRoutes;
+  private readonly limiter: SandboxRateLimiter;
+  private readonly faults: SandboxFaults;
+  private server?: Server;
+  private url?: string;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private log: SandboxRequestLogEntry[] = [];
+  private endpointCounts = new Map<string, number>();
+
+  constructor(options: HubspotSandboxOptions = {}) {
+    this.options = {
+      ...DEFAULTS,
+      ...stripUndefined(options),
+    } as ResolvedOptions;
+    this.routes = new SandboxRoutes(this.store, () => this.options.searchLagMs);
+    this.limiter = new SandboxRateLimiter(this.options);
+    this.faults = new SandboxFaults(this.options.seed, this.options.faults);
+    for (const [type, defs] of Object.entries(options.properties ?? {})) {
+      for (const def of defs) this.createProperty(type, def);
+    }
+  }
+
+  /** Listens on 127.0.0.1 (random port unless `port` is set). */
+  async start(): Promise<{ baseUrl: string; port: number }> {
+    if (this.server && this.url) {
+      return { baseUrl: this.url, port: Number(new URL(this.url).port) };
+    }
+    const server = createServer((req, res) => this.onRequest(req, res));
+    server.keepAliveTimeout = 5_000;
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    const { port } = server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    return { baseUrl: this.url, port };
+  }
+
+  /** Closes the server, keep-alive sockets and requests held by `timeout` faults or latency. */
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const server = this.server;
+    this.server = undefined;
+    this.url = undefined;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) =>
+      server.close(() => resolve()),
+    );
+    server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await closed;
+  }
+
+  /** `http://127.0.0.1:<port>` once started. */
+  get baseUrl(): string {
+    if (!this.url)
+      throw new Error('HubspotSandbox is not started; call start() first');
+    return this.url;
+  }
+
+  /** Request log, oldest first (bearer tokens are never recorded). */
+  get requests(): readonly SandboxRequestLogEntry[] {
+    return this.log;
+  }
+
+  /** Live (not archived) records of a type, with every set property. */
+  records(objectType: string): SandboxRecord[] {
+    const store = this.store.type(objectType);
+    const out: SandboxRecord[] = [];
+    for (const record of store.records.values()) {
+      if (!record.archived) out.push(store.toJson(record));
+    }
+    return out;
+  }
+
+  /** One record by id, archived ones included; merged ids resolve to the survivor. */
+  record(objectType: string, id: string): SandboxRecord | undefined {
+    const store = this.store.type(objectType);
+    const record = store.records.get(id) ?? store.live(id, true);
+    return record ? store.toJson(record) : undefined;
+  }
+
+  /** Associations of a record (both directions are stored), optionally to one object type. */
+  associations(
+    objectType: string,
+    id: string,
+    toObjectType?: string,
+  ): SandboxAssociation[] {
+    const from = this.store.type(objectType).objectType;
+    const to = toObjectType
+      ? this.store.type(toObjectType).objectType
+      : undefined;
+    return this.store.associations.list(from, id, to);
+  }
+
+  /** Calls per endpoint, keyed `METHOD /path` (e.g. `POST /crm/v3/objects/contacts/batch/upsert`). */
+  counts(): Record<string, number> {
+    return Object.fromEntries(this.endpointCounts);
+  }
+
+  /** Number of logged requests matching the filter (all when omitted). */
+  callCount(filter: SandboxCallFilter = {}): number {
+    return this.log.filter((entry) => {
+      if (filter.method && filter.method.toUpperCase() !== entry.method)
+        return false;
+      if (filter.status !== undefined && filter.status !== entry.status)
+        return false;
+      if (filter.path instanceof RegExp) return filter.path.test(entry.path);
+      return filter.path === undefined || filter.path === entry.path;
+    }).length;
+  }
+
+  /** How many requests were answered 429 (limiter or scripted). */
+  rejected429(): number {
+    return this.log.reduce((n, entry) => n + (entry.status === 429 ? 1 : 0), 0);
+  }
+
+  /** Plays `fault` on the next matching request(s), before any random fault. */
+  injectFault(fault: SandboxInjectedFault): void {
+    this.faults.inject(fault);
+  }
+
+  /**
+   * Forgets records, request log, rate-limit budgets and scripted faults, and restarts the
+   * fault PRNG; property definitions stay, like a portal's schema.
+   */
+  reset(): void {
+    this.store.clearRecords();
+    this.log = [];
+    this.endpointCounts = new Map();
+    this.limiter.reset();
+    this.faults.reset();
+  }
+
+  /** Defines a property as `POST /crm/v3/properties/{objectType}` would (label etc. defaulted). */
+  createProperty(
+    objectType: string,
+    def: SandboxPropertyInput,
+  ): SandboxPropertyDefinition {
+    return defineProperty(this.store.type(objectType), def, false);
+  }
+
+  /** Merges `mergedId` into `primaryId`, as `POST /crm/v3/objects/{type}/merge` does. */
+  mergeRecords(
+    objectType: string,
+    primaryId: string,
+    mergedId: string,
+  ): SandboxRecord {
+    return this.routes.mergeRecords(
+      this.store.type(objectType),
+      primaryId,
+      mergedId,
+      Date.now(),
+    );
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () =>
+      this.process(req, res, Buffer.concat(chunks).toString('utf8')),
+    );
+    req.on('error', () => res.destroy());
+  }
+
+  private process(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawBody: string,
+  ): void {
+    const at = Date.now();
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = url.pathname;
+    const entry: SandboxRequestLogEntry = {
+      method,
+      path,
+      query: url.search.slice(1),
+      status: 0,
+      at,
+    };
+    this.record_(entry);
+    const correlationId = randomUUID();
+    const send = (
+      response: RouteResponse,
+      headers: Record<string, string> = {},
+    ): void => {
+      entry.status = response.status;
+      this.respond(
+        res,
+        response,
+        { ...headers, 'X-HubSpot-Correlation-Id': correlationId },
+        correlationId,
+      );
+    };
+
+    let body: unknown;
+    let bodyError: SandboxHttpError | undefined;
+    if (rawBody.trim() !== '') {
+      try {
+        body = JSON.parse(rawBody);
+        const inputs = (body as { inputs?: unknown } | null)?.inputs;
+        if (Array.isArray(inputs)) entry.bodyInputs = inputs.length;
+      } catch (error) {
+        bodyError = validationError(
+          `Invalid input JSON: ${(error as Error).message}`,
+        );
+      }
+    }
+
+    const token = bearerToken(req);
+    if (
+      !token ||
+      (this.options.accessToken !== undefined &&
+        token !== this.options.accessToken)
+    ) {
+      return send(errorResponse(unauthorized()));
+    }
+
+    const info: SandboxRequestInfo = {
+      method,
+      path,
+      query: url.searchParams,
+      headers: req.headers,
+    };
+    const fault = this.faults.pick(info);
+    if (fault) entry.fault = fault.kind;
+    if (fault?.kind === '429') {
+      const policy = fault.policy ?? 'TEN_SECONDLY_ROLLING';
+      entry.policy = policy;
+      const retryAfter = policy === 'DAILY' ? secondsToUtcMidnight(at) : 1;
+      return send(
+        rateLimited(policy),
+        this.options.retryAfter ? { 'Retry-After': String(retryAfter) } : {},
+      );
+    }
+
+    const isSearch = SandboxRoutes.isSearch(method, path);
+    const decision = this.limiter.check(token, isSearch, at);
+    if (decision.policy) {
+      entry.policy = decision.policy;
+      const headers = { ...decision.headers };
+      if (this.options.retryAfter)
+        headers['Retry-After'] = String(decision.retryAfterSeconds ?? 1);
+      return send(rateLimited(decision.policy), headers);
+    }
+
+    const run = (): RouteResponse => {
+      if (bodyError) return errorResponse(bodyError);
+      try {
+        return this.routes.handle({
+          method,
+          path,
+          query: url.searchParams,
+          body,
+          rawBodyLength: rawBody.length,
+          now: Date.now(),
+        });
+      } catch (error) {
+        return error instanceof SandboxHttpError
+          ? errorResponse(error)
+          : {
+              status: 500,
+              body: {
+                status: 'error',
+                message: `Sandbox failure: ${String(error)}`,
+                category: 'INTERNAL_ERROR',
+              },
+            };
+      }
+    };
+    const proceed = (): void => send(run(), decision.headers);
+
+    // A "ghost write": the request takes effect but the client only sees the failure.
+    if (fault?.afterWrite && fault.kind !== 'slow') run();
+    switch (fault?.kind) {
+      case 'reset':
+        // No answer at all: the client sees ECONNRESET / "socket hang up".
+        res.socket?.destroy();
+        return;
+      case 'timeout':
+        // Hold the request until the client gives up; stop() destroys the socket.
+        return;
+      case 'slow':
+        this.later(fault.delayMs ?? 2_000, proceed);
+        return;
+      case '500':
+      case '502':
+      case '503':
+      case '423':
+        return send(faultResponse(fault.kind), decision.headers);
+      default:
+        return proceed();
+    }
+  }
+
+  private respond(
+    res: ServerResponse,
+    response: RouteResponse,
+    headers: Record<string, string>,
+    correlationId: string,
+  ): void {
+    let payload = '';
+    let contentType = JSON_TYPE;
+    if (typeof response.body === 'string') {
+      payload = response.body;
+      contentType = 'text/html';
+    } else if (response.body !== undefined) {
+      const body = response.body as Record<string, unknown>;
+      payload = JSON.stringify(
+        body.status === 'error' ? { ...body, correlationId } : body,
+      );
+    }
+    const write = (): void => {
+      if (res.destroyed || res.headersSent) return;
+      res.writeHead(response.status, {
+        ...headers,
+        ...(payload
+          ? {
+              'Content-Type': contentType,
+              'Content-Length': Buffer.byteLength(payload),
+            }
+          : {}),
+      });
+      res.end(payload);
+    };
+    if (this.options.latencyMs > 0) this.later(this.options.latencyMs, write);
+    else write();
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private record_(entry: SandboxRequestLogEntry): void {
+    const key = `${entry.method} ${entry.path}`;
+    this.endpointCounts.set(key, (this.endpointCounts.get(key) ?? 0) + 1);
+    this.log.push(entry);
+    if (this.log.length > this.options.maxLogEntries) {
+      // Drop in chunks so a long benchmark does not shift the array on every request.
+      this.log.splice(0, Math.ceil(this.options.maxLogEntries / 10));
+    }
+  }
+}
+
+function secondsToUtcMidnight(now: number): number {
+  return Math.ceil(
+    ((Math.floor(now / 86_400_000) + 1) * 86_400_000 - now) / 1000,
+  );
+}
+
+function bearerToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+function errorResponse(error: SandboxHttpError): RouteResponse {
+  return { status: error.status, body: error.body };
+}
+
+function rateLimited(policy: SandboxRatePolicy): RouteResponse {
+  return {
+    status: 429,
+    body: {
+      status: 'error',
+      message: rateLimitMessage(policy),
+      errorType: 'RATE_LIMIT',
+      policyName: policy,
+    },
+  };
+}
+
+function faultResponse(kind: '500' | '502' | '503' | '423'): RouteResponse {
+  switch (kind) {
+    case '500':
+      return {
+        status: 500,
+        body: {
+          status: 'error',
+          message: 'internal error',
+          category: 'INTERNAL_ERROR',
+        },
+      };
+    case '502':
+      // Gateway errors come from HubSpot's edge as HTML, not JSON: clients must cope.
+      return {
+        status: 502,
+        body: '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>',
+      };
+    case '503':
+      return {
+        status: 503,
+        body: {
+          status: 'error',
+          message: 'Service Unavailable',
+          category: 'SERVICE_UNAVAILABLE',
+        },
+      };
+    default:
+      return {
+        status: 423,
+        body: {
+          status: 'error',
+          message:
+            'The object is locked by another write; retry in about 2 seconds.',
+          category: 'LOCKED',
+        },
+      };
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
+}
+
+export type {
+  HubspotSandboxOptions,
+  SandboxCallFilter,
+  SandboxFaultKind,
+  SandboxInjectedFault,
+  SandboxRandomFaults,
+  SandboxRatePolicy,
+  SandboxRequestInfo,
+  SandboxRequestLogEntry,
+} from './sandbox-options.interface';
+export type {
+  SandboxPropertyDefinition,
+  SandboxPropertyInput,
+  SandboxPropertyOption,
+  SandboxPropertyType,
+} from './sandbox-properties';
+export type { SandboxRecord } from './sandbox-store';
+export type { SandboxAssociation } from './sandbox-associations';

@@ -1,0 +1,158 @@
+import type { SandboxRatePolicy } from './sandbox-options.interface';
+
+export interface RateLimits {
+  tenSecondLimit: number;
+  dailyLimit: number;
+  searchPerSecond: number;
+}
+
+export interface RateDecision {
+  /** Set when the call is refused. */
+  policy?: SandboxRatePolicy;
+  /** Seconds until a refused call could pass. */
+  retryAfterSeconds?: number;
+  /** Headers HubSpot sends on non-search calls. */
+  headers: Record<string, string>;
+}
+
+const TEN_SECONDS = 10_000;
+const ONE_SECOND = 1_000;
+
+/** Timestamps of accepted calls in a rolling window, oldest first (amortised O(1) pruning). */
+class RollingWindow {
+  private stamps: number[] = [];
+  private head = 0;
+
+  constructor(private readonly windowMs: number) {}
+
+  used(now: number): number {
+    while (
+      this.head < this.stamps.length &&
+      this.stamps[this.head] <= now - this.windowMs
+    ) {
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.stamps.length) {
+      this.stamps = this.stamps.slice(this.head);
+      this.head = 0;
+    }
+    return this.stamps.length - this.head;
+  }
+
+  add(now: number): void {
+    this.stamps.push(now);
+  }
+
+  /** Ms until the oldest call in the window leaves it. */
+  msUntilFree(now: number): number {
+    const oldest = this.stamps[this.head];
+    return oldest === undefined ? 0 : Math.max(0, oldest + this.windowMs - now);
+  }
+}
+
+interface TokenBudget {
+  tenSecond: RollingWindow;
+  search: RollingWindow;
+  day: number;
+  dayCount: number;
+}
+
+/**
+ * HubSpot's per-token limits: a rolling 10 s bucket, a daily quota (reset at UTC midnight) and a
+ * separate per-second search bucket. Refused calls consume nothing, so a client that backs off
+ * correctly always gets through after the window slides.
+ */
+export class SandboxRateLimiter {
+  private readonly budgets = new Map<string, TokenBudget>();
+
+  constructor(private readonly limits: RateLimits) {}
+
+  check(token: string, isSearch: boolean, now: number): RateDecision {
+    const budget = this.budget(token, now);
+    const usedDaily = budget.dayCount;
+    if (usedDaily >= this.limits.dailyLimit) {
+      const midnight = (Math.floor(now / 86_400_000) + 1) * 86_400_000;
+      return {
+        policy: 'DAILY',
+        retryAfterSeconds: Math.ceil((midnight - now) / 1000),
+        headers: isSearch ? {} : this.headers(budget, now),
+      };
+    }
+    if (isSearch) {
+      if (budget.search.used(now) >= this.limits.searchPerSecond) {
+        return {
+          policy: 'SECONDLY',
+          retryAfterSeconds: Math.max(
+            1,
+            Math.ceil(budget.search.msUntilFree(now) / 1000),
+          ),
+          headers: {},
+        };
+      }
+      budget.search.add(now);
+      budget.dayCount++;
+      return { headers: {} };
+    }
+    if (budget.tenSecond.used(now) >= this.limits.tenSecondLimit) {
+      return {
+        policy: 'TEN_SECONDLY_ROLLING',
+        retryAfterSeconds: Math.max(
+          1,
+          Math.ceil(budget.tenSecond.msUntilFree(now) / 1000),
+        ),
+        headers: this.headers(budget, now),
+      };
+    }
+    budget.tenSecond.add(now);
+    budget.dayCount++;
+    return { headers: this.headers(budget, now) };
+  }
+
+  reset(): void {
+    this.budgets.clear();
+  }
+
+  private budget(token: string, now: number): TokenBudget {
+    const day = Math.floor(now / 86_400_000);
+    let budget = this.budgets.get(token);
+    if (!budget) {
+      budget = {
+        tenSecond: new RollingWindow(TEN_SECONDS),
+        search: new RollingWindow(ONE_SECOND),
+        day,
+        dayCount: 0,
+      };
+      this.budgets.set(token, budget);
+    }
+    if (budget.day !== day) {
+      budget.day = day;
+      budget.dayCount = 0;
+    }
+    return budget;
+  }
+
+  private headers(budget: TokenBudget, now: number): Record<string, string> {
+    const used = budget.tenSecond.used(now);
+    return {
+      'X-HubSpot-RateLimit-Max': String(this.limits.tenSecondLimit),
+      'X-HubSpot-RateLimit-Remaining': String(
+        Math.max(0, this.limits.tenSecondLimit - used),
+      ),
+      'X-HubSpot-RateLimit-Interval-Milliseconds': String(TEN_SECONDS),
+      'X-HubSpot-RateLimit-Daily': String(this.limits.dailyLimit),
+      'X-HubSpot-RateLimit-Daily-Remaining': String(
+        Math.max(0, this.limits.dailyLimit - budget.dayCount),
+      ),
+    };
+  }
+}
+
+export function rateLimitMessage(policy: SandboxRatePolicy): string {
+  const name =
+    policy === 'TEN_SECONDLY_ROLLING'
+      ? 'ten_secondly_rolling'
+      : policy === 'SECONDLY'
+        ? 'secondly'
+        : 'daily';
+  return `You have reached your ${name} limit.`;
+}
