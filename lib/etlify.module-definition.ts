@@ -7,6 +7,11 @@ import type {
   EtlifyModuleOptions,
   EtlifyQueueOptions,
 } from './interfaces/etlify-options.interface';
+import { captureModuleParts } from './capture/capture.module-parts';
+import type { ModuleParts } from './module-parts.interface';
+import { queueModuleParts } from './queue/queue.module-parts';
+import { rateModuleParts } from './rate/rate.module-parts';
+import { staleModuleParts } from './stale/stale.module-parts';
 import { CrmSynchronisation } from './sync/crm-synchronisation.entity';
 
 /**
@@ -31,21 +36,36 @@ export const {
   .setFactoryMethodName('createEtlifyOptions')
   .setExtras<EtlifyModuleExtras>(
     { isGlobal: true, dataSource: undefined, queue: undefined },
-    (definition, extras) => ({
-      ...definition,
-      global: extras.isGlobal,
-      imports: [
-        ...(definition.imports ?? []),
-        DiscoveryModule,
-        TypeOrmModule.forFeature([CrmSynchronisation], extras.dataSource),
-      ],
-      providers: [
-        ...(definition.providers ?? []),
-        {
-          provide: ETLIFY_MODULE_EXTRAS,
-          useValue: { dataSource: extras.dataSource, queue: extras.queue },
-        },
-      ],
-    }),
+    (definition, extras) => {
+      // Each feature owns the imports and providers it needs.
+      const parts: ModuleParts[] = [
+        queueModuleParts(extras),
+        captureModuleParts(extras),
+        staleModuleParts(extras),
+        rateModuleParts(extras),
+      ];
+      return {
+        ...definition,
+        global: extras.isGlobal,
+        imports: [
+          ...(definition.imports ?? []),
+          DiscoveryModule,
+          TypeOrmModule.forFeature([CrmSynchronisation], extras.dataSource),
+          ...parts.flatMap((p) => p.imports ?? []),
+        ],
+        providers: [
+          ...(definition.providers ?? []),
+          {
+            provide: ETLIFY_MODULE_EXTRAS,
+            useValue: { dataSource: extras.dataSource, queue: extras.queue },
+          },
+          ...parts.flatMap((p) => p.providers ?? []),
+        ],
+        exports: [
+          ...(definition.exports ?? []),
+          ...parts.flatMap((p) => p.exports ?? []),
+        ],
+      };
+    },
   )
   .build();
