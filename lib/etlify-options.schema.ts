@@ -149,6 +149,15 @@ export class QueueSchema {
   @IsInt()
   @Min(0, { message: 'queue.backoffMs must be >= 0' })
   backoffMs?: number;
+
+  @IsOptional()
+  @IsBoolean({ message: 'queue.processors must be true or false' })
+  processors?: boolean;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1, { message: 'queue.enqueueTimeoutMs must be >= 1' })
+  enqueueTimeoutMs?: number;
 }
 
 export class StaleSweepSchema {

@@ -5,6 +5,7 @@ import {
   DEFAULT_BACKOFF_MS,
   DEFAULT_BATCH_SIZE,
   DEFAULT_BATCH_WINDOW_MS,
+  DEFAULT_ENQUEUE_TIMEOUT_MS,
   DEFAULT_JOB_ATTEMPTS,
   DEFAULT_MAX_SYNC_ERRORS,
   DEFAULT_QUEUE_CONCURRENCY,
@@ -44,6 +45,8 @@ export interface ResolvedEtlifyOptions {
         batchSize: number;
         attempts: number;
         backoffMs: number;
+        processors: boolean;
+        enqueueTimeoutMs: number;
       }
     | false;
   capture: boolean;
@@ -155,6 +158,9 @@ export function resolveEtlifyOptions(
           batchSize: raw.queue.batchSize ?? DEFAULT_BATCH_SIZE,
           attempts: raw.queue.attempts ?? DEFAULT_JOB_ATTEMPTS,
           backoffMs: raw.queue.backoffMs ?? DEFAULT_BACKOFF_MS,
+          processors: raw.queue.processors ?? true,
+          enqueueTimeoutMs:
+            raw.queue.enqueueTimeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
         }
       : false,
     capture: raw.capture ?? true,

@@ -2,7 +2,10 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { ETLIFY_MODULE_EXTRAS } from './etlify.constants';
+import {
+  ETLIFY_MODULE_EXTRAS,
+  ETLIFY_MODULE_OPTIONS_TOKEN,
+} from './etlify.constants';
 import type {
   EtlifyModuleOptions,
   EtlifyQueueOptions,
@@ -31,7 +34,10 @@ export const {
   MODULE_OPTIONS_TOKEN: ETLIFY_MODULE_OPTIONS,
   OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<EtlifyModuleOptions>({ moduleName: 'Etlify' })
+} = new ConfigurableModuleBuilder<EtlifyModuleOptions>({
+  moduleName: 'Etlify',
+  optionsInjectionToken: ETLIFY_MODULE_OPTIONS_TOKEN,
+})
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createEtlifyOptions')
   .setExtras<EtlifyModuleExtras>(

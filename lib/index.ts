@@ -23,5 +23,21 @@ export type { SyncOptions, SyncStaleOptions } from './sync/sync.service';
 export { CrmSynchronisation } from './sync/crm-synchronisation.entity';
 export type { CrmSyncState } from './sync/crm-synchronisation.entity';
 export { CreateCrmSynchronisations1764028800000 } from './migrations/create-crm-synchronisations.migration';
+export { CreateEtlifyStaleSweeps1764115200000 } from './migrations/create-etlify-stale-sweeps.migration';
 export { sha256Digest, canonicalJson } from './sync/digest.util';
 export { NullAdapter } from './adapters/null/null.adapter';
+export { EtlifyStaleSweep } from './stale/etlify-stale-sweep.entity';
+export { StaleSweeper } from './stale/stale.sweeper';
+export type {
+  StaleProgress,
+  StaleRunOptions,
+} from './stale/stale-run-options.interface';
+export { HubspotAdapter } from './adapters/hubspot/hubspot.adapter';
+export type { HubspotAdapterOptions } from './adapters/hubspot/hubspot-adapter-options.interface';
+export { InProcessRateGovernor } from './rate/in-process-rate.governor';
+export { RedisRateGovernor } from './rate/redis-rate.governor';
+export type {
+  RateGovernorOptions,
+  RedisRateGovernorOptions,
+  RateRedisClient,
+} from './rate/rate-governor-options.interface';

@@ -1,16 +1,29 @@
-import { Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bull';
+import { Module, Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CrmAdapter, EtlifyModule } from 'nestjs-etlify';
+import { EtlifyModule, HubspotAdapter } from 'nestjs-etlify';
 import { Company } from './companies/company.entity';
 import { CompanyEtlifySerializer } from './companies/company.etlify-serializer';
+import { Investment } from './investments/investment.entity';
 import { User } from './users/user.entity';
 import { UserEtlifySerializer } from './users/user.etlify-serializer';
 
-/** The sample app: SQLite file + one CRM whose adapter main.ts chooses. */
+export const SAMPLE_QUEUE = 'etlify-sample';
+
+/** The sample app: an SQLite file, one HubSpot CRM, and a Bull queue when Redis is given. */
 export function createAppModule(options: {
   database: string;
-  adapter: CrmAdapter;
-}) {
+  hubspot: { accessToken: string; baseUrl?: string };
+  redis?: { url: string; prefix: string };
+}): Type<unknown> {
+  const queue = options.redis
+    ? [
+        BullModule.forRoot({
+          redis: options.redis.url,
+          prefix: options.redis.prefix,
+        }),
+      ]
+    : [];
   @Module({
     imports: [
       TypeOrmModule.forRoot({
@@ -19,10 +32,22 @@ export function createAppModule(options: {
         autoLoadEntities: true,
         synchronize: true,
       }),
-      TypeOrmModule.forFeature([User, Company]),
+      TypeOrmModule.forFeature([Company, User, Investment]),
+      ...queue,
       EtlifyModule.forRoot({
-        crms: [{ name: 'hubspot', adapter: options.adapter, maxSyncErrors: 3 }],
-        capture: false,
+        crms: [
+          {
+            name: 'hubspot',
+            adapter: new HubspotAdapter(options.hubspot),
+            // HubSpot Free/Starter: 100 calls per 10 s per app.
+            rateLimit: { maxRequests: 100, intervalMs: 10_000 },
+          },
+        ],
+        // Changes are captured after commit (on by default); the sweep is run by the story.
+        capture: true,
+        queue: options.redis
+          ? { name: SAMPLE_QUEUE, batchWindowMs: 50 }
+          : false,
         staleSweep: false,
       }),
     ],

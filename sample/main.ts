@@ -1,98 +1,170 @@
 import 'reflect-metadata';
+import { getQueueToken } from '@nestjs/bull';
 import { NestFactory } from '@nestjs/core';
+import type { Queue } from 'bull';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { DataSource } from 'typeorm';
-import { CrmSynchronisation, SyncOutcome, SyncService } from 'nestjs-etlify';
-import { InMemoryCrmAdapter } from 'nestjs-etlify/testing';
-import { createAppModule } from './app.module';
-import { Company } from './companies/company.entity';
-import { User } from './users/user.entity';
+import { relative } from 'node:path';
+import { SyncService } from 'nestjs-etlify';
+import { HubspotSandbox } from 'nestjs-etlify/testing';
+import { createAppModule, SAMPLE_QUEUE } from './app.module';
+import { SampleHubspotClient } from './hubspot.client';
+import { printTable } from './print.util';
+import { readSettings } from './sample.settings';
+import { runStory } from './story';
 
-/** Walks through the sync story on an SQLite file and an in-memory CRM, printing each outcome. */
+const HUBSPOT_API = 'https://api.hubapi.com';
+const SANDBOX_TOKEN = 'sample-token';
+const SHOWN_PROPERTIES: Record<string, string[]> = {
+  companies: ['name', 'domain'],
+  contacts: ['email', 'firstname', 'lastname', 'company', 'total_invested'],
+};
+
+/** `npm run sample`: the story of a CRM kept in step with an app, printed as tables. */
 async function main(): Promise<void> {
-  const database = join(__dirname, 'sample.db');
-  rmSync(database, { force: true });
-  const crm = new InMemoryCrmAdapter();
-  const app = await NestFactory.createApplicationContext(
-    createAppModule({ database, adapter: crm }),
-    {
-      logger: ['error', 'warn'],
-    },
+  const settings = readSettings();
+  rmSync(settings.database, { force: true });
+
+  // The real portal when a token is given, else HubSpot's API answered in process.
+  const sandbox = settings.hubspotToken
+    ? undefined
+    : new HubspotSandbox({ accessToken: SANDBOX_TOKEN });
+  const hubspot = sandbox
+    ? { accessToken: SANDBOX_TOKEN, baseUrl: (await sandbox.start()).baseUrl }
+    : { accessToken: settings.hubspotToken! };
+  const client = new SampleHubspotClient(
+    hubspot.baseUrl ?? HUBSPOT_API,
+    hubspot.accessToken,
   );
+  await client.ensureNumberProperty(
+    'contacts',
+    'total_invested',
+    'Total invested',
+  );
+
+  console.log('nestjs-etlify sample');
+  console.log(
+    `  database: SQLite file ${relative(process.cwd(), settings.database)}`,
+  );
+  console.log(
+    `  CRM:      ${sandbox ? `HubSpot sandbox in process (${hubspot.baseUrl})` : 'HubSpot (HUBSPOT_TOKEN)'}`,
+  );
+  console.log(
+    `  syncs:    ${settings.redisUrl ? `Bull queue "${SAMPLE_QUEUE}" on ${settings.redisUrl} (REDIS_URL)` : 'inline, right after each commit (set REDIS_URL for a Bull queue)'}`,
+  );
+
+  const app = await NestFactory.createApplicationContext(
+    createAppModule({
+      database: settings.database,
+      hubspot,
+      redis: settings.redisUrl
+        ? { url: settings.redisUrl, prefix: settings.redisPrefix }
+        : undefined,
+    }),
+    { logger: ['error', 'warn'] },
+  );
+  const queue: Queue | undefined = settings.redisUrl
+    ? app.get(getQueueToken(SAMPLE_QUEUE))
+    : undefined;
   const sync = app.get(SyncService);
-  const ds = app.get(DataSource);
-  const users = ds.getRepository(User);
-  const companies = ds.getRepository(Company);
-  const rows: Array<Record<string, string>> = [];
-  const step = (what: string, record: string, outcome: SyncOutcome) =>
-    rows.push({
-      step: what,
-      record,
-      status: outcome.status,
-      crmId: outcome.crmId ?? '',
-      calls: String(crm.callCount()),
+  try {
+    const story = await runStory({
+      app,
+      runId: settings.runId,
+      settle: async () => {
+        await sync.idle();
+        if (queue) await drained(queue);
+      },
+      crmCalls: () => (sandbox ? sandbox.requests.length : null),
+      readCrm: async (objectType, crmId) => {
+        const shown = SHOWN_PROPERTIES[objectType];
+        const properties = await client.read(objectType, crmId, shown);
+        return properties && pick(properties, shown);
+      },
+    });
+    printTable('What happened', story.rows, {
+      crmId: 'CRM id',
+      crmCalls: 'HTTP calls',
+      crmNow: 'the CRM record now (changed properties)',
     });
 
-  const acme = await companies.save(
-    companies.create({ name: 'Acme', domain: 'acme.test' }),
-  );
-  step('create company', 'Company#' + acme.id, await sync.sync(acme));
-  const ada = await users.save(
-    users.create({
-      email: 'ada@acme.test',
-      firstName: 'Ada',
-      lastName: 'Lovelace',
-      company: acme,
-    }),
-  );
-  step('create user', 'User#' + ada.id, await sync.sync(ada));
-  const anon = await users.save(
-    users.create({ email: null, firstName: 'Anon', lastName: 'Ymous' }),
-  );
-  step('user without email (syncIf)', 'User#' + anon.id, await sync.sync(anon));
+    const held = [];
+    for (const record of story.records) {
+      const properties = record.crmId
+        ? await client.read(
+            record.objectType,
+            record.crmId,
+            SHOWN_PROPERTIES[record.objectType],
+          )
+        : null;
+      held.push({
+        record: `${record.key} ${record.label}`,
+        crmId: record.crmId ?? '-',
+        inCrm: properties
+          ? 'yes'
+          : record.crmId
+            ? 'no (deleted)'
+            : 'no (never sent)',
+        properties: properties
+          ? formatProperties(properties, SHOWN_PROPERTIES[record.objectType])
+          : '',
+      });
+    }
+    printTable('What the CRM holds', held, {
+      crmId: 'CRM id',
+      inCrm: 'in the CRM',
+    });
+    if (!sandbox) {
+      // A real portal keeps what the sample made: remove it.
+      for (const record of story.records) {
+        if (
+          record.crmId &&
+          held.find((h) => h.crmId === record.crmId)?.inCrm === 'yes'
+        ) {
+          await client.archive(record.objectType, record.crmId);
+        }
+      }
+      console.log(
+        '\nThe records this run created in HubSpot were archived again.',
+      );
+    }
+  } finally {
+    if (queue) await queue.obliterate({ force: true });
+    await app.close();
+    await sandbox?.stop();
+  }
+}
 
-  ada.lastName = 'King';
-  await users.save(ada);
-  step('change a field', 'User#' + ada.id, await sync.sync(ada));
-  step('touch nothing', 'User#' + ada.id, await sync.syncById(User, ada.id));
+/** Waits until the queue has nothing waiting, running or delayed. */
+async function drained(queue: Queue): Promise<void> {
+  for (;;) {
+    const counts = await queue.getJobCounts();
+    if (counts.waiting + counts.active + counts.delayed === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
-  crm.failNext(1);
-  ada.firstName = 'Augusta Ada';
-  await users.save(ada);
-  step('CRM fails once', 'User#' + ada.id, await sync.sync(ada));
-  step('retry succeeds', 'User#' + ada.id, await sync.sync(ada));
-
-  const removed = await sync.delete(anon);
-  rows.push({
-    step: 'delete (never synced)',
-    record: 'User#' + anon.id,
-    status: removed.status,
-    crmId: '',
-    calls: String(crm.callCount()),
-  });
-
-  console.log('\nWhat happened');
-  console.table(rows);
-  console.log('What the CRM holds');
-  console.table(
-    ['companies', 'contacts'].flatMap((type) =>
-      crm.records(type).map((r) => ({ type, id: r.id, ...r.properties })),
-    ),
+function pick(
+  properties: Record<string, string | null>,
+  names: string[],
+): Record<string, string | null> {
+  return Object.fromEntries(
+    names.map((name) => [name, properties[name] ?? null]),
   );
-  console.log('crm_synchronisations');
-  console.table(
-    (
-      await ds.getRepository(CrmSynchronisation).find({ order: { id: 'ASC' } })
-    ).map((s) => ({
-      resource: `${s.resourceType}#${s.resourceId}`,
-      state: s.state,
-      crmId: s.crmId,
-      digest: s.lastDigest?.slice(0, 12) ?? null,
-      errors: s.errorCount,
-    })),
-  );
-  await app.close();
+}
+
+function formatProperties(
+  properties: Record<string, string | null>,
+  names: string[],
+): string {
+  return names
+    .filter(
+      (name) =>
+        properties[name] !== null &&
+        properties[name] !== undefined &&
+        properties[name] !== '',
+    )
+    .map((name) => `${name}=${properties[name]}`)
+    .join(' ');
 }
 
 main().catch((error) => {

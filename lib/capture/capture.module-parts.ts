@@ -1,4 +1,10 @@
 import type { ModulePartsBuilder } from '../module-parts.interface';
+import { CaptureService } from './capture.service';
 
-/** Imports and providers the capture feature adds to EtlifyModule. */
-export const captureModuleParts: ModulePartsBuilder = () => ({});
+/**
+ * Imports and providers the capture feature adds to EtlifyModule. The service is always there;
+ * it subscribes to the DataSource at bootstrap only when the `capture` option is on.
+ */
+export const captureModuleParts: ModulePartsBuilder = () => ({
+  providers: [CaptureService],
+});

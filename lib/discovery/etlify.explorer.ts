@@ -10,6 +10,7 @@ import { EtlifyConfigurationError } from '../errors/etlify-configuration.error';
 import type { EtlifiedEntityOptions } from '../interfaces/etlified-entity-options.interface';
 import type { EtlifySerializer } from '../interfaces/serializer.interface';
 import { CrmRegistry } from '../registry/crm.registry';
+import { RateGovernorFactory } from '../rate/rate-governor.factory';
 import { CrmSynchronisation } from '../sync/crm-synchronisation.entity';
 import { EtlifyMetadataAccessor } from './etlify-metadata.accessor';
 
@@ -105,7 +106,15 @@ export class EtlifyExplorer implements OnModuleInit, OnApplicationShutdown {
       );
     }
 
+    // Governors are built from each CRM's `rateLimit` before adapters receive them.
+    const governors = this.discovery
+      .getProviders()
+      .find((wrapper) => wrapper.metatype === RateGovernorFactory)?.instance as
+      RateGovernorFactory | undefined;
     for (const crm of this.registry.getCrms()) {
+      if (!crm.rateGovernor && governors) {
+        this.registry.setRateGovernor(crm.name, governors.create(crm));
+      }
       crm.adapter.attach?.({
         crmName: crm.name,
         rateGovernor: crm.rateGovernor,

@@ -29,7 +29,10 @@ export interface CrmOptions {
 export interface EtlifyQueueOptions {
   /** Bull queue name (register Bull with `BullModule.forRoot` in your app). */
   name: string;
-  /** Jobs processed in parallel per process. Default 5. */
+  /**
+   * CRM calls in flight per process. Default 5. The worker runs `concurrency × batchSize` sync
+   * handlers, so batches can fill while others are in flight, and `concurrency` delete handlers.
+   */
   concurrency?: number;
   /** How long the batching worker waits to fill a batch, in ms. Default 200. */
   batchWindowMs?: number;
@@ -39,6 +42,10 @@ export interface EtlifyQueueOptions {
   attempts?: number;
   /** Base delay of the exponential backoff, in ms. Default 1000. */
   backoffMs?: number;
+  /** Run the job processors in this process; `false` for producer-only processes (e.g. an API). Default true. */
+  processors?: boolean;
+  /** An enqueue that Redis has not answered within this many ms rejects (Redis down never hangs a save). Default 5000. */
+  enqueueTimeoutMs?: number;
 }
 
 export interface StaleSweepOptions {

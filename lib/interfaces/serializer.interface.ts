@@ -7,5 +7,19 @@ import type { CrmPayload } from './crm-payload.interface';
 export interface EtlifySerializer<T = any> {
   /** Bump to mark every record of this entity stale (targeted backfill after a mapping change). */
   readonly version?: number;
-  toCrmPayload(entity: T): CrmPayload | Promise<CrmPayload>;
+  toCrmPayload(
+    entity: T,
+    context?: SerializeContext,
+  ): CrmPayload | Promise<CrmPayload>;
+}
+
+/** What the sync knows when it calls a serializer. */
+export interface SerializeContext {
+  /** Name of the CRM this payload is for. */
+  crm: string;
+  /**
+   * CRM id (in this CRM) of a record named by `syncDependencies`, resolved before the call;
+   * null when it has none yet or is not one of them. Use `SyncService.crmIdOf` for any other record.
+   */
+  crmIdOf(related: object | null | undefined): string | null;
 }

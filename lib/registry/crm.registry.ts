@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ETLIFY_MODULE_EXTRAS } from '../etlify.constants';
 import {
-  ETLIFY_MODULE_OPTIONS,
-  EtlifyModuleExtras,
-} from '../etlify.module-definition';
+  ETLIFY_MODULE_EXTRAS,
+  ETLIFY_MODULE_OPTIONS_TOKEN,
+} from '../etlify.constants';
+import type { EtlifyModuleExtras } from '../etlify.module-definition';
 import {
   ResolvedEtlifyOptions,
   resolveEtlifyOptions,
@@ -25,7 +25,7 @@ export class CrmRegistry {
   private source?: DataSource;
 
   constructor(
-    @Inject(ETLIFY_MODULE_OPTIONS)
+    @Inject(ETLIFY_MODULE_OPTIONS_TOKEN)
     private readonly rawOptions: EtlifyModuleOptions,
     @Inject(ETLIFY_MODULE_EXTRAS) private readonly extras: EtlifyModuleExtras,
     private readonly moduleRef: ModuleRef,

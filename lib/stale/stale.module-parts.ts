@@ -1,4 +1,17 @@
+import { TypeOrmModule } from '@nestjs/typeorm';
 import type { ModulePartsBuilder } from '../module-parts.interface';
+import { EtlifyStaleSweep } from './etlify-stale-sweep.entity';
+import { StaleRecordFinder } from './stale-record.finder';
+import { StaleSyncService } from './stale-sync.service';
+import { StaleSweeper } from './stale.sweeper';
 
-/** Imports and providers the stale feature adds to EtlifyModule. */
-export const staleModuleParts: ModulePartsBuilder = () => ({});
+/**
+ * The stale-record finder behind `SyncService.syncStale`, and the cron sweeper. ScheduleModule is
+ * not imported here: a second `ScheduleModule.forRoot` with other options would run the app's own
+ * `@Cron` jobs twice; the sweeper joins the app's SchedulerRegistry when there is one.
+ */
+export const staleModuleParts: ModulePartsBuilder = (extras) => ({
+  imports: [TypeOrmModule.forFeature([EtlifyStaleSweep], extras.dataSource)],
+  providers: [StaleRecordFinder, StaleSyncService, StaleSweeper],
+  exports: [StaleSweeper],
+});

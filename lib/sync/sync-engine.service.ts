@@ -1,14 +1,23 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { In } from 'typeorm';
-import { SYNC_LEASE_MS, SYNC_LEASE_POLL_MS } from '../etlify.constants';
+import type { RelationMetadata } from 'typeorm/metadata/RelationMetadata';
+import {
+  ETLIFY_SYNC_PRODUCER,
+  MAX_SYNC_DEPENDENCY_DEPTH,
+  SYNC_LEASE_MS,
+  SYNC_LEASE_POLL_MS,
+} from '../etlify.constants';
 import { CrmRateLimitError } from '../errors/crm.error';
 import type { CrmBatchUpsertResult } from '../interfaces/crm-adapter.interface';
 import type { CrmPayload } from '../interfaces/crm-payload.interface';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
 import type { RegisteredCrm } from '../interfaces/registered-crm.interface';
+import type { SerializeContext } from '../interfaces/serializer.interface';
+import type { SyncJobProducer } from '../interfaces/sync-job-producer.interface';
 import type { SyncOutcome } from '../interfaces/sync-outcome.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { CrmSynchronisation } from './crm-synchronisation.entity';
+import { findRelatedOwnerIds, relatedId } from './dependants.util';
 import { assertValidPayload } from './payload.util';
 import { errorMessage } from './redact.util';
 import { SyncStateKey, SyncStateStore } from './sync-state.store';
@@ -26,16 +35,57 @@ interface Prepared {
 }
 
 /**
+ * One walk through `syncDependencies`: the records already on the path (so a cycle is noticed
+ * instead of waited on) and how deep the walk is.
+ */
+export interface SyncContext {
+  visited: Set<string>;
+  depth: number;
+}
+
+/** A record named by a `syncDependencies` relation, with its CRM id when it has one. */
+interface DependencyRef {
+  config: EntitySyncConfig;
+  entity: any;
+  resourceId: string;
+  crmId: string | null;
+  /** False when the dependency will never get a CRM id (its `syncIf` says no): nothing to wait for. */
+  waitable: boolean;
+}
+
+interface DependencyRelation {
+  name: string;
+  relation: RelationMetadata;
+  config: EntitySyncConfig;
+}
+
+const newContext = (): SyncContext => ({ visited: new Set(), depth: 0 });
+
+const stateKey = (config: EntitySyncConfig, resourceId: string) =>
+  `${config.crm}\u0000${config.resourceType}\u0000${resourceId}`;
+
+/**
  * The inline sync algorithm, for one record or many: serialize, digest guard, lease, CRM call,
  * state update. It never throws for CRM-side failures; it returns an `error` outcome instead.
  */
 @Injectable()
 export class SyncEngine {
   private readonly logger = new Logger('Etlify');
+  private readonly dependencyRelations = new Map<
+    EntitySyncConfig,
+    DependencyRelation[]
+  >();
+  private readonly dependantRelations = new Map<
+    EntitySyncConfig,
+    Array<{ config: EntitySyncConfig; relation: RelationMetadata }>
+  >();
 
   constructor(
     private readonly registry: CrmRegistry,
     private readonly store: SyncStateStore,
+    @Optional()
+    @Inject(ETLIFY_SYNC_PRODUCER)
+    private readonly producer?: SyncJobProducer,
   ) {}
 
   resourceId(config: EntitySyncConfig, entity: any): string {
@@ -73,7 +123,33 @@ export class SyncEngine {
     });
   }
 
-  async syncOne(config: EntitySyncConfig, entity: any): Promise<SyncOutcome> {
+  /** Loads many records (with the relations their serializer reads); missing ids are left out. */
+  async loadMany(config: EntitySyncConfig, ids: string[]): Promise<any[]> {
+    const relations = [
+      ...new Set([
+        ...(config.options.dependencies ?? []),
+        ...(config.options.syncDependencies ?? []),
+      ]),
+    ];
+    const found: any[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      found.push(
+        ...(await this.registry.dataSource.getRepository(config.target).find({
+          where: {
+            [config.primaryColumn.propertyName]: In(ids.slice(i, i + 500)),
+          },
+          relations,
+        })),
+      );
+    }
+    return found;
+  }
+
+  async syncOne(
+    config: EntitySyncConfig,
+    entity: any,
+    context: SyncContext = newContext(),
+  ): Promise<SyncOutcome> {
     const crm = this.registry.getCrm(config.crm);
     if (!crm.enabled) return { crm: crm.name, status: 'disabled' };
     const key = this.key(config, this.resourceId(config, entity));
@@ -83,7 +159,49 @@ export class SyncEngine {
       await this.store.markSkipped(key, startedAt, config.serializerVersion);
       return { crm: crm.name, status: 'skipped' };
     }
-    let prepared = await this.prepare(config, crm, entity, key);
+    let serializeContext = this.serializeContext(config, []);
+    let wasBuffered = false;
+    if (this.dependencyRelationsOf(config).length) {
+      const gate = await this.awaitDependencies(config, entity, key, context);
+      if ('status' in gate) return gate;
+      serializeContext = gate.context;
+      wasBuffered = gate.wasBuffered;
+    }
+    const outcome = await this.syncPrepared(
+      config,
+      crm,
+      entity,
+      key,
+      startedAt,
+      serializeContext,
+    );
+    if (outcome.status === 'not_modified' && wasBuffered) {
+      await this.store.repository.update(
+        { ...key, state: 'buffered' },
+        { state: 'synced' },
+      );
+    }
+    // not_modified too: a dependant may have been buffered while this record's first sync ran.
+    if (outcome.status === 'synced' || outcome.status === 'not_modified')
+      await this.releaseBuffered(config, [key.resourceId], context);
+    return outcome;
+  }
+
+  private async syncPrepared(
+    config: EntitySyncConfig,
+    crm: RegisteredCrm,
+    entity: any,
+    key: SyncStateKey,
+    startedAt: Date,
+    serializeContext: SerializeContext,
+  ): Promise<SyncOutcome> {
+    let prepared = await this.prepare(
+      config,
+      crm,
+      entity,
+      key,
+      serializeContext,
+    );
     if ('status' in prepared) return prepared;
 
     const deadline = Date.now() + SYNC_LEASE_MS + 5_000;
@@ -109,7 +227,13 @@ export class SyncEngine {
         const fresher = await this.refresh(config, entity);
         if (fresher !== entity) {
           entity = fresher;
-          const again = await this.prepare(config, crm, entity, key);
+          const again = await this.prepare(
+            config,
+            crm,
+            entity,
+            key,
+            serializeContext,
+          );
           if ('status' in again) {
             await this.store.releaseLease(row.id, token);
             return again;
@@ -134,6 +258,7 @@ export class SyncEngine {
   async syncMany(
     config: EntitySyncConfig,
     entities: any[],
+    context: SyncContext = newContext(),
   ): Promise<SyncOutcome[]> {
     const crm = this.registry.getCrm(config.crm);
     if (!crm.enabled)
@@ -144,6 +269,9 @@ export class SyncEngine {
     const startedAt = new Date();
     const outcomes = new Map<any, SyncOutcome>();
     const candidates: Prepared[] = [];
+    const dependencies = this.dependencyRelationsOf(config).length
+      ? await this.resolveDependencies(config, entities)
+      : undefined;
     for (const entity of entities) {
       let key: SyncStateKey;
       try {
@@ -161,7 +289,19 @@ export class SyncEngine {
         outcomes.set(entity, { crm: crm.name, status: 'skipped' });
         continue;
       }
-      const prepared = await this.prepare(config, crm, entity, key);
+      const refs = dependencies?.get(entity) ?? [];
+      if (refs.some((ref) => ref.waitable && !ref.crmId)) {
+        // Waiting on a parent (or breaking a cycle) is the one-by-one path's job.
+        outcomes.set(entity, await this.syncOne(config, entity, context));
+        continue;
+      }
+      const prepared = await this.prepare(
+        config,
+        crm,
+        entity,
+        key,
+        this.serializeContext(config, refs),
+      );
       if ('status' in prepared) outcomes.set(entity, prepared);
       else candidates.push(prepared);
     }
@@ -194,9 +334,284 @@ export class SyncEngine {
       for (const [entity, outcome] of results) outcomes.set(entity, outcome);
       // Records another caller is syncing right now take the one-by-one path, which waits.
       for (const item of contended)
-        outcomes.set(item.entity, await this.syncOne(config, item.entity));
+        outcomes.set(
+          item.entity,
+          await this.syncOne(config, item.entity, context),
+        );
     }
+    const ready = entities
+      .filter((entity) => {
+        const status = outcomes.get(entity)?.status;
+        return status === 'synced' || status === 'not_modified';
+      })
+      .map((entity) => this.resourceId(config, entity));
+    if (ready.length) await this.releaseBuffered(config, ready, context);
     return entities.map((entity) => outcomes.get(entity)!);
+  }
+
+  /**
+   * `syncDependencies` gate: when a parent has no CRM id yet the record is marked `buffered` and the
+   * parent goes first (inline: synced now, then this record; queued: the parent is enqueued and
+   * this record follows when the parent's sync succeeds). A parent on a cycle is not waited for.
+   */
+  private async awaitDependencies(
+    config: EntitySyncConfig,
+    entity: any,
+    key: SyncStateKey,
+    context: SyncContext,
+  ): Promise<
+    SyncOutcome | { context: SerializeContext; wasBuffered: boolean }
+  > {
+    const self = stateKey(config, key.resourceId);
+    context.visited.add(self);
+    let refs = (await this.resolveDependencies(config, [entity])).get(entity)!;
+    let waiting = await this.blocking(refs, self, context);
+    if (!waiting.length)
+      return {
+        context: this.serializeContext(config, refs),
+        wasBuffered: false,
+      };
+    const row = await this.store.ensure(key);
+    await this.store.repository.update({ id: row.id }, { state: 'buffered' });
+    const buffered: SyncOutcome = { crm: config.crm, status: 'buffered' };
+    if (this.producer) {
+      for (const [depConfig, ids] of this.groupRefs(waiting))
+        await this.producer.enqueueMany(depConfig, ids);
+      return buffered;
+    }
+    for (const dep of waiting) {
+      if (context.depth >= MAX_SYNC_DEPENDENCY_DEPTH) break;
+      await this.syncOne(dep.config, dep.entity, {
+        visited: context.visited,
+        depth: context.depth + 1,
+      });
+    }
+    refs = (await this.resolveDependencies(config, [entity])).get(entity)!;
+    waiting = await this.blocking(refs, self, context);
+    if (waiting.length) return buffered;
+    return { context: this.serializeContext(config, refs), wasBuffered: true };
+  }
+
+  /** Dependencies worth waiting for: no CRM id yet, able to get one, and not on a cycle back to us. */
+  private async blocking(
+    refs: DependencyRef[],
+    self: string,
+    context: SyncContext,
+  ): Promise<DependencyRef[]> {
+    const waiting: DependencyRef[] = [];
+    for (const ref of refs) {
+      if (ref.crmId || !ref.waitable) continue;
+      const key = stateKey(ref.config, ref.resourceId);
+      if (key === self || context.visited.has(key)) continue;
+      if (await this.reaches(ref, self, new Set([key]), 1)) continue;
+      waiting.push(ref);
+    }
+    return waiting;
+  }
+
+  /** Whether `self` is among the records `ref` itself waits for (a cycle); deep chains count as cycles. */
+  private async reaches(
+    ref: DependencyRef,
+    self: string,
+    seen: Set<string>,
+    depth: number,
+  ): Promise<boolean> {
+    if (!this.dependencyRelationsOf(ref.config).length) return false;
+    const refs = (await this.resolveDependencies(ref.config, [ref.entity])).get(
+      ref.entity,
+    )!;
+    for (const next of refs) {
+      if (next.crmId || !next.waitable) continue;
+      const key = stateKey(next.config, next.resourceId);
+      if (key === self) return true;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (depth >= MAX_SYNC_DEPENDENCY_DEPTH) return true;
+      if (await this.reaches(next, self, seen, depth + 1)) return true;
+    }
+    return false;
+  }
+
+  /** The records each entity names in `syncDependencies`, with their CRM ids read in bulk. */
+  private async resolveDependencies(
+    config: EntitySyncConfig,
+    entities: any[],
+  ): Promise<Map<any, DependencyRef[]>> {
+    const result = new Map<any, DependencyRef[]>();
+    const relations = this.dependencyRelationsOf(config);
+    for (const entity of entities) {
+      const refs: DependencyRef[] = [];
+      for (const { name, relation, config: depConfig } of relations) {
+        let value = relation.getEntityValue(entity);
+        if (value === undefined) {
+          // The caller handed us the record without this relation: read it.
+          const query = this.registry.dataSource
+            .createQueryBuilder()
+            .relation(config.target, name)
+            .of(this.resourceId(config, entity));
+          value =
+            relation.isOneToMany || relation.isManyToMany
+              ? await query.loadMany()
+              : await query.loadOne();
+        }
+        for (const dep of Array.isArray(value) ? value : [value]) {
+          const resourceId = relatedId(dep, relation.inverseEntityMetadata);
+          if (!resourceId) continue;
+          const waitable =
+            typeof dep === 'object' &&
+            !(depConfig.options.syncIf && !depConfig.options.syncIf(dep));
+          refs.push({
+            config: depConfig,
+            entity: dep,
+            resourceId,
+            crmId: null,
+            waitable,
+          });
+        }
+      }
+      result.set(entity, refs);
+    }
+    const all = [...result.values()].flat();
+    for (const [depConfig, ids] of this.groupRefs(all)) {
+      const crmIds = new Map<string, string | null>();
+      for (let i = 0; i < ids.length; i += 500) {
+        const rows = await this.store.repository.find({
+          where: {
+            crmName: depConfig.crm,
+            resourceType: depConfig.resourceType,
+            resourceId: In(ids.slice(i, i + 500)),
+          },
+          select: ['resourceId', 'crmId'],
+        });
+        for (const row of rows) crmIds.set(row.resourceId, row.crmId);
+      }
+      for (const ref of all)
+        if (ref.config === depConfig)
+          ref.crmId = crmIds.get(ref.resourceId) ?? null;
+    }
+    return result;
+  }
+
+  private groupRefs(refs: DependencyRef[]): Map<EntitySyncConfig, string[]> {
+    const groups = new Map<EntitySyncConfig, Set<string>>();
+    for (const ref of refs) {
+      const ids = groups.get(ref.config) ?? new Set<string>();
+      ids.add(ref.resourceId);
+      groups.set(ref.config, ids);
+    }
+    return new Map([...groups].map(([config, ids]) => [config, [...ids]]));
+  }
+
+  private serializeContext(
+    config: EntitySyncConfig,
+    refs: DependencyRef[],
+  ): SerializeContext {
+    const crmIds = new Map<string, string | null>();
+    for (const ref of refs)
+      crmIds.set(`${ref.config.resourceType}#${ref.resourceId}`, ref.crmId);
+    const dataSource = this.registry.dataSource;
+    return {
+      crm: config.crm,
+      crmIdOf: (related) => {
+        if (!related || !refs.length) return null;
+        if (!dataSource.hasMetadata(related.constructor)) return null;
+        const metadata = dataSource.getMetadata(related.constructor);
+        const id = relatedId(related, metadata);
+        return crmIds.get(`${metadata.name}#${id}`) ?? null;
+      },
+    };
+  }
+
+  /** The `syncDependencies` relations of an entity that point at a record mirrored into the same CRM. */
+  private dependencyRelationsOf(
+    config: EntitySyncConfig,
+  ): DependencyRelation[] {
+    let relations = this.dependencyRelations.get(config);
+    if (!relations) {
+      relations = [];
+      for (const name of config.options.syncDependencies ?? []) {
+        const relation = config.metadata.findRelationWithPropertyPath(name);
+        if (!relation) continue;
+        const depConfig = this.registry
+          .getEntityConfigs(relation.inverseEntityMetadata.target as Function)
+          .find((c) => c.crm === config.crm);
+        if (depConfig) relations.push({ name, relation, config: depConfig });
+      }
+      this.dependencyRelations.set(config, relations);
+    }
+    return relations;
+  }
+
+  /** Entities (same CRM) that name `config`'s entity in their `syncDependencies`. */
+  private dependantsOf(
+    config: EntitySyncConfig,
+  ): Array<{ config: EntitySyncConfig; relation: RelationMetadata }> {
+    let dependants = this.dependantRelations.get(config);
+    if (!dependants) {
+      dependants = [];
+      for (const candidate of this.registry.getEntityConfigs()) {
+        for (const {
+          relation,
+          config: depConfig,
+        } of this.dependencyRelationsOf(candidate)) {
+          if (depConfig === config)
+            dependants.push({ config: candidate, relation });
+        }
+      }
+      this.dependantRelations.set(config, dependants);
+    }
+    return dependants;
+  }
+
+  /**
+   * After records got their CRM id: the records buffered while waiting for them go now
+   * (inline) or are enqueued. Records already on this walk are left to their caller.
+   */
+  private async releaseBuffered(
+    config: EntitySyncConfig,
+    resourceIds: string[],
+    context: SyncContext,
+  ): Promise<void> {
+    for (const { config: dependant, relation } of this.dependantsOf(config)) {
+      try {
+        const buffered = await this.store.repository.find({
+          where: {
+            crmName: dependant.crm,
+            resourceType: dependant.resourceType,
+            state: 'buffered',
+          },
+          select: ['resourceId'],
+        });
+        if (!buffered.length) continue;
+        const ids = await findRelatedOwnerIds(
+          this.registry.dataSource,
+          dependant.metadata,
+          relation,
+          resourceIds,
+          buffered.map((row) => row.resourceId),
+        );
+        const ready = ids.filter(
+          (id) => !context.visited.has(stateKey(dependant, id)),
+        );
+        if (!ready.length) continue;
+        if (this.producer) {
+          await this.producer.enqueueMany(dependant, ready);
+          continue;
+        }
+        if (context.depth >= MAX_SYNC_DEPENDENCY_DEPTH) continue;
+        for (const entity of await this.loadMany(dependant, ready)) {
+          await this.syncOne(dependant, entity, {
+            visited: context.visited,
+            depth: context.depth + 1,
+          });
+        }
+      } catch (error) {
+        // The parent's own sync succeeded; the sweeper picks the buffered records up later.
+        this.logger.error(
+          `releasing buffered ${dependant.resourceType} records → ${dependant.crm}: ${errorMessage(error)}`,
+        );
+      }
+    }
   }
 
   private unchanged(
@@ -219,9 +634,13 @@ export class SyncEngine {
     crm: RegisteredCrm,
     entity: any,
     key: SyncStateKey,
+    serializeContext: SerializeContext,
   ): Promise<Prepared | SyncOutcome> {
     try {
-      const payload = await config.serializer.toCrmPayload(entity);
+      const payload = await config.serializer.toCrmPayload(
+        entity,
+        serializeContext,
+      );
       assertValidPayload(payload, config.serializer.constructor.name);
       return {
         entity,
@@ -242,9 +661,12 @@ export class SyncEngine {
   }
 
   private async refresh(config: EntitySyncConfig, entity: any): Promise<any> {
+    const id = config.primaryColumn.getEntityValue(entity);
+    // A change to a dependency does not touch this record's timestamp: reload to be sure.
+    if (config.options.dependencies?.length)
+      return (await this.load(config, id)) ?? entity;
     const column = config.updatedAtColumn;
     if (!column) return entity;
-    const id = config.primaryColumn.getEntityValue(entity);
     const current = await this.registry.dataSource
       .getRepository(config.target)
       .findOne({

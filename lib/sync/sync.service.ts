@@ -171,6 +171,35 @@ export class SyncService {
     return sweeper.syncStale(this.selectConfigs(options), options);
   }
 
+  /**
+   * The CRM id of a record in one CRM (read from the sync state), or null when it has none yet.
+   * Handy in serializers that link to records outside their `syncDependencies`.
+   */
+  async crmIdOf<T extends object>(
+    entity: T,
+    options: { crm?: string } = {},
+  ): Promise<string | null> {
+    const config = this.registry.getEntityConfig(
+      entity.constructor,
+      options.crm,
+    );
+    const row = await this.store.find(
+      this.engine.key(config, this.engine.resourceId(config, entity)),
+    );
+    return row?.crmId ?? null;
+  }
+
+  /**
+   * Resolves once every change captured so far (by the TypeORM subscriber) has been synced
+   * inline or handed to the queue. `save()` does not wait for that; tests and scripts can.
+   */
+  async idle(): Promise<void> {
+    await this.capture?.idle();
+  }
+
+  /** Set by the capture feature at boot. */
+  capture?: { idle(): Promise<void> };
+
   /** Set by the stale module at boot. */
   staleSyncer?: {
     syncStale(

@@ -6,8 +6,8 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { EtlifiedEntity } from 'nestjs-etlify';
-import { CompanyEtlifySerializer } from './company.etlify-serializer';
 import { User } from '../users/user.entity';
+import { CompanyEtlifySerializer } from './company.etlify-serializer';
 
 @Entity('companies')
 @EtlifiedEntity({

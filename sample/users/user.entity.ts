@@ -2,11 +2,13 @@ import {
   Column,
   Entity,
   ManyToOne,
+  OneToMany,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
 import { EtlifiedEntity } from 'nestjs-etlify';
 import { Company } from '../companies/company.entity';
+import { Investment } from '../investments/investment.entity';
 import { UserEtlifySerializer } from './user.etlify-serializer';
 
 @Entity('users')
@@ -15,7 +17,12 @@ import { UserEtlifySerializer } from './user.etlify-serializer';
   serializer: UserEtlifySerializer,
   crmObjectType: 'contacts',
   idProperty: 'email',
+  // A user without an email is never sent: HubSpot identifies contacts by email.
   syncIf: (user: User) => !!user.email,
+  // A change to one of the user's investments makes the user's CRM record stale.
+  dependencies: ['investments'],
+  // The company's CRM record is created before its users'.
+  syncDependencies: ['company'],
 })
 export class User {
   @PrimaryGeneratedColumn()
@@ -35,6 +42,9 @@ export class User {
     eager: true,
   })
   company!: Company | null;
+
+  @OneToMany(() => Investment, (investment) => investment.user)
+  investments!: Investment[];
 
   @UpdateDateColumn({ name: 'updated_at' })
   updatedAt!: Date;

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   CrmSynchronisation,
   EtlifyModule,
+  EtlifyStaleSweep,
   EtlifyModuleOptions,
 } from 'nestjs-etlify';
 import { TestDatabase } from './databases';
@@ -25,7 +26,7 @@ export async function buildApp(options: AppOptions): Promise<INestApplication> {
         // autoLoadEntities collects entities process-wide, so tests list them explicitly by default.
         entities: options.autoLoadEntities
           ? options.entities
-          : [...options.entities, CrmSynchronisation],
+          : [...options.entities, CrmSynchronisation, EtlifyStaleSweep],
         autoLoadEntities: options.autoLoadEntities ?? false,
         synchronize: true,
         logging: false,

@@ -1,0 +1,52 @@
+export const HUBSPOT_DEFAULT_BASE_URL = 'https://api.hubapi.com';
+export const HUBSPOT_OBJECTS_PATH = '/crm/v3/objects';
+export const HUBSPOT_PROPERTIES_PATH = '/crm/v3/properties';
+
+/** HubSpot refuses batches of more than 100 inputs. */
+export const HUBSPOT_MAX_BATCH_INPUTS = 100;
+export const HUBSPOT_CONTACTS = 'contacts';
+export const HUBSPOT_CONTACT_EMAIL = 'email';
+/** Not usable as an upsert key even though it is unique. */
+export const HUBSPOT_OBJECT_ID_PROPERTY = 'hs_object_id';
+
+export const HUBSPOT_HEADERS = {
+  max: 'x-hubspot-ratelimit-max',
+  remaining: 'x-hubspot-ratelimit-remaining',
+  intervalMs: 'x-hubspot-ratelimit-interval-milliseconds',
+  daily: 'x-hubspot-ratelimit-daily',
+  dailyRemaining: 'x-hubspot-ratelimit-daily-remaining',
+  correlationId: 'x-hubspot-correlation-id',
+  retryAfter: 'retry-after',
+} as const;
+
+export const HUBSPOT_POLICY = {
+  tenSecondly: 'TEN_SECONDLY_ROLLING',
+  secondly: 'SECONDLY',
+  daily: 'DAILY',
+} as const;
+
+/** HubSpot's `category` values the adapter reacts to. */
+export const HUBSPOT_CATEGORY = {
+  notFound: 'OBJECT_NOT_FOUND',
+  conflict: 'CONFLICT',
+} as const;
+
+/** The only place HubSpot names the record a create collided with. */
+export const HUBSPOT_EXISTING_ID_PATTERN = /Existing ID:\s*(\d+)/;
+
+/** Default windows when a 429 carries no Retry-After. */
+export const HUBSPOT_TEN_SECOND_WINDOW_MS = 10_000;
+export const HUBSPOT_SECONDLY_WAIT_MS = 1_000;
+
+export const HUBSPOT_DEFAULTS = {
+  timeoutMs: 30_000,
+  maxRetries: 4,
+  retryBaseDelayMs: 500,
+  retryMaxDelayMs: 30_000,
+  lockedDelayMs: 2_000,
+  maxRateLimitWaits: 10,
+  concurrency: 4,
+  maxSockets: 32,
+  /** HubSpot Free/Starter, the safe guess when the CRM has no `rateLimit` option. */
+  rateLimit: { maxRequests: 100, intervalMs: 10_000 },
+} as const;

@@ -1,0 +1,397 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  Optional,
+} from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata';
+import type { RelationMetadata } from 'typeorm/metadata/RelationMetadata';
+import {
+  CAPTURE_DRAIN_TIMEOUT_MS,
+  CAPTURE_ENQUEUE_GRACE_MS,
+  DEFAULT_ENQUEUE_TIMEOUT_MS,
+  CAPTURE_REGISTRATION,
+  ETLIFY_SYNC_PRODUCER,
+} from '../etlify.constants';
+import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
+import type { SyncJobProducer } from '../interfaces/sync-job-producer.interface';
+import { CrmRegistry } from '../registry/crm.registry';
+import { findRelatedOwnerIds, relatedId } from '../sync/dependants.util';
+import { errorMessage } from '../sync/redact.util';
+import { SyncEngine } from '../sync/sync-engine.service';
+import { SyncService } from '../sync/sync.service';
+import { ChangeSet } from './capture-buffer.util';
+import {
+  CaptureSink,
+  EtlifyEntitySubscriber,
+} from './etlify-entity.subscriber';
+
+/** A relation named in some entity's `dependencies`, seen from the entity it points at. */
+interface DependantRelation {
+  owner: EntityMetadata;
+  relation: RelationMetadata;
+}
+
+/** One subscriber per DataSource, shared by every application using it; the first live one handles it. */
+interface Registration {
+  subscriber: EtlifyEntitySubscriber;
+  sinks: CaptureService[];
+}
+
+/** How far a change travels along `dependencies` (a change of A re-syncs B, which re-syncs C, …). */
+const MAX_DEPENDANT_HOPS = 3;
+
+/**
+ * After-commit capture: registers the subscriber, then turns each committed change set into
+ * queue jobs (with a queue) or an inline sync right after the commit (without). Work runs in the
+ * background — the user's save() never waits for the CRM or the queue and never sees their errors.
+ */
+@Injectable()
+export class CaptureService
+  implements CaptureSink, OnApplicationBootstrap, BeforeApplicationShutdown
+{
+  private readonly logger = new Logger('Etlify');
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Entity class → relations of other entities that list it in `dependencies`. */
+  private readonly dependants = new Map<Function, DependantRelation[]>();
+  private readonly captured = new Set<Function>();
+  /** Junction table → the entities (listing that many-to-many relation in `dependencies`) whose ids it holds. */
+  private readonly links = new Map<
+    EntityMetadata,
+    Array<{ owner: EntityMetadata; column: ColumnMetadata }>
+  >();
+  private dataSource?: DataSource;
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly registry: CrmRegistry,
+    private readonly engine: SyncEngine,
+    private readonly syncService: SyncService,
+    @Optional()
+    @Inject(ETLIFY_SYNC_PRODUCER)
+    private readonly producer?: SyncJobProducer,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.registry.options.capture) return;
+    for (const config of this.registry.getEntityConfigs()) {
+      this.captured.add(config.target);
+      for (const name of config.options.dependencies ?? []) {
+        const relation = config.metadata.findRelationWithPropertyPath(name);
+        if (!relation) continue;
+        const target = relation.inverseEntityMetadata.target as Function;
+        const list = this.dependants.get(target) ?? [];
+        if (
+          !list.some(
+            (d) => d.owner === config.metadata && d.relation === relation,
+          )
+        )
+          list.push({ owner: config.metadata, relation });
+        this.dependants.set(target, list);
+        this.captured.add(target);
+        const junction = relation.junctionEntityMetadata;
+        if (relation.isManyToMany && junction) {
+          const column = relation.isOwning
+            ? junction.ownerColumns[0]
+            : junction.inverseColumns[0];
+          const links = this.links.get(junction) ?? [];
+          if (!links.some((l) => l.owner === config.metadata))
+            links.push({ owner: config.metadata, column });
+          this.links.set(junction, links);
+        }
+      }
+    }
+    if (!this.captured.size) return;
+    this.dataSource = this.registry.dataSource;
+    const holder = this.dataSource as unknown as Record<
+      symbol,
+      Registration | undefined
+    >;
+    let registration = holder[CAPTURE_REGISTRATION];
+    if (!registration) {
+      const created: Registration = {
+        sinks: [],
+        subscriber: new EtlifyEntitySubscriber(() => created.sinks[0]),
+      };
+      registration = holder[CAPTURE_REGISTRATION] = created;
+      this.dataSource.subscribers.push(created.subscriber);
+    }
+    registration.sinks.push(this);
+    this.syncService.capture = this;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.dataSource) return;
+    const holder = this.dataSource as unknown as Record<
+      symbol,
+      Registration | undefined
+    >;
+    const registration = holder[CAPTURE_REGISTRATION];
+    if (registration) {
+      registration.sinks = registration.sinks.filter((sink) => sink !== this);
+      if (!registration.sinks.length) {
+        const index = this.dataSource.subscribers.indexOf(
+          registration.subscriber,
+        );
+        if (index >= 0) this.dataSource.subscribers.splice(index, 1);
+        delete holder[CAPTURE_REGISTRATION];
+      }
+    }
+    // Changes committed just before shutdown still reach the CRM or the queue.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.idle(),
+      new Promise<void>(
+        (resolve) => (timer = setTimeout(resolve, CAPTURE_DRAIN_TIMEOUT_MS)),
+      ),
+    ]);
+    clearTimeout(timer);
+    this.dataSource = undefined;
+  }
+
+  /** Resolves when nothing captured is still being flushed. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  captures(target: Function): boolean {
+    return this.captured.has(target);
+  }
+
+  async dependantsBeforeRemove(
+    manager: EntityManager,
+    metadata: EntityMetadata,
+    id: string,
+  ): Promise<ChangeSet | undefined> {
+    const relations = this.dependants.get(metadata.target as Function);
+    if (!relations) return undefined;
+    const changes = new ChangeSet();
+    for (const { owner, relation } of relations) {
+      // Inside the user's transaction, before the DELETE: the links are still there to follow.
+      for (const ownerId of await findRelatedOwnerIds(
+        manager,
+        owner,
+        relation,
+        [id],
+      ))
+        changes.add(owner.target as Function, ownerId, 'upsert');
+    }
+    return changes;
+  }
+
+  dependantsOfPrevious(
+    metadata: EntityMetadata,
+    databaseEntity: object,
+  ): ChangeSet | undefined {
+    const relations = this.dependants.get(metadata.target as Function);
+    if (!relations) return undefined;
+    let changes: ChangeSet | undefined;
+    for (const { owner, relation } of relations) {
+      // Only a link stored on the changed row (its foreign key) can have moved away from a dependant.
+      const inverse = relation.inverseRelation;
+      if (!inverse?.joinColumns.length || inverse.isManyToMany) continue;
+      const previous = relatedId(inverse.getEntityValue(databaseEntity), owner);
+      if (!previous) continue;
+      (changes ??= new ChangeSet()).add(
+        owner.target as Function,
+        previous,
+        'upsert',
+      );
+    }
+    return changes;
+  }
+
+  dependantsOfLink(
+    junction: EntityMetadata,
+    row: object,
+  ): ChangeSet | undefined {
+    const links = this.links.get(junction);
+    if (!links) return undefined;
+    const changes = new ChangeSet();
+    for (const { owner, column } of links) {
+      const value =
+        column.getEntityValue(row) ??
+        (row as Record<string, unknown>)[column.propertyName];
+      const id = relatedId(value, owner);
+      if (id) changes.add(owner.target as Function, id, 'upsert');
+    }
+    return changes;
+  }
+
+  flush(changes: ChangeSet): void {
+    // One flush at a time, in commit order: a later commit's payload is never overwritten by an
+    // earlier one that was still in flight.
+    const work = this.tail
+      .then(() => this.process(changes))
+      .catch((error) => this.failed(error))
+      .finally(() => this.inFlight.delete(work));
+    this.tail = work;
+    this.inFlight.add(work);
+  }
+
+  failed(error: unknown): void {
+    this.logger.error(
+      `capture: ${errorMessage(error)}; the change is left to the stale sweeper`,
+    );
+  }
+
+  private async process(changes: ChangeSet): Promise<void> {
+    // Let the commit's caller resume first: the flush never delays the user's save().
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.expandDependants(changes);
+    const plans: Array<{
+      config: EntitySyncConfig;
+      upserts: string[];
+      deletes: string[];
+    }> = [];
+    for (const target of changes.byTarget.keys()) {
+      for (const config of this.registry.getEntityConfigs(target)) {
+        if (!this.registry.getCrm(config.crm).enabled) continue;
+        const softDeleted = changes.ids(target, 'softDelete');
+        const ignoreSoft = config.options.onSoftRemove === 'ignore';
+        plans.push({
+          config,
+          upserts: changes.ids(target, 'upsert'),
+          deletes: [
+            ...changes.ids(target, 'delete'),
+            ...(ignoreSoft ? [] : softDeleted),
+          ],
+        });
+      }
+    }
+    // Parents first, so an inline flush rarely has to buffer a child.
+    plans.sort((a, b) => this.rank(a.config) - this.rank(b.config));
+    for (const plan of plans) {
+      try {
+        if (this.producer) await this.enqueue(plan);
+        else await this.syncInline(plan);
+      } catch (error) {
+        this.logger.error(
+          `capture: ${plan.config.resourceType} → ${plan.config.crm} (${plan.upserts.length + plan.deletes.length} record(s)): ${errorMessage(error)}; the stale sweeper will catch up`,
+        );
+      }
+    }
+  }
+
+  /** Adds the records that list a changed record in their `dependencies`, in bulk per relation. */
+  private async expandDependants(changes: ChangeSet): Promise<void> {
+    let frontier = changes;
+    for (let hop = 0; hop < MAX_DEPENDANT_HOPS && frontier.size; hop++) {
+      const next = new ChangeSet();
+      for (const [target, ids] of frontier.byTarget) {
+        const relations = this.dependants.get(target);
+        if (!relations) continue;
+        const changed = [...ids]
+          .filter(([, c]) => c === 'upsert')
+          .map(([id]) => id);
+        if (!changed.length) continue;
+        for (const { owner, relation } of relations) {
+          const ownerIds = await findRelatedOwnerIds(
+            this.registry.dataSource,
+            owner,
+            relation,
+            changed,
+          );
+          for (const id of ownerIds)
+            if (changes.addIfAbsent(owner.target as Function, id, 'upsert'))
+              next.add(owner.target as Function, id, 'upsert');
+        }
+      }
+      frontier = next;
+    }
+  }
+
+  private async enqueue(plan: {
+    config: EntitySyncConfig;
+    upserts: string[];
+    deletes: string[];
+  }): Promise<void> {
+    const producer = this.producer!;
+    const queue = this.registry.options.queue;
+    const ms =
+      (queue ? queue.enqueueTimeoutMs : DEFAULT_ENQUEUE_TIMEOUT_MS) +
+      CAPTURE_ENQUEUE_GRACE_MS;
+    if (plan.upserts.length)
+      await withTimeout(
+        producer.enqueueMany(plan.config, plan.upserts),
+        ms,
+        'enqueue syncs',
+      );
+    if (plan.deletes.length)
+      await withTimeout(
+        producer.enqueueDeletes(plan.config, plan.deletes),
+        ms,
+        'enqueue deletes',
+      );
+  }
+
+  private async syncInline(plan: {
+    config: EntitySyncConfig;
+    upserts: string[];
+    deletes: string[];
+  }): Promise<void> {
+    const { config } = plan;
+    if (plan.upserts.length) {
+      // Reloaded after the commit: the payload is computed from committed data only.
+      const entities = await this.engine.loadMany(config, plan.upserts);
+      if (entities.length) await this.engine.syncMany(config, entities);
+    }
+    for (const id of plan.deletes) {
+      try {
+        await this.syncService.deleteById(config, id);
+      } catch (error) {
+        // deleteById recorded the failure on the state row, which keeps the CRM id for a retry.
+        this.logger.error(
+          `capture: delete ${config.resourceType}#${id} → ${config.crm}: ${errorMessage(error)}`,
+        );
+      }
+    }
+  }
+
+  /** How many `syncDependencies` hops an entity sits below the top (parents sort first). */
+  private rank(
+    config: EntitySyncConfig,
+    seen = new Set<EntitySyncConfig>(),
+  ): number {
+    if (seen.has(config)) return 0;
+    seen.add(config);
+    let rank = 0;
+    for (const name of config.options.syncDependencies ?? []) {
+      const relation = config.metadata.findRelationWithPropertyPath(name);
+      const parent = relation
+        ? this.registry
+            .getEntityConfigs(relation.inverseEntityMetadata.target as Function)
+            .find((c) => c.crm === config.crm)
+        : undefined;
+      if (parent) rank = Math.max(rank, 1 + this.rank(parent, seen));
+    }
+    return rank;
+  }
+}
+
+/** A queue that cannot be reached must not hold captured work forever; the sweeper catches up. */
+async function withTimeout<T>(
+  work: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`${what}: the queue did not answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+    // The losing promise may still settle later; its outcome no longer matters.
+    work.catch(() => undefined);
+  }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { CliUsageError, parseArgs } from './cli-args.util';
+import {
+  SYNC_STALE_FLAGS,
+  SYNC_STALE_USAGE,
+  SYNC_STALE_VALUED,
+  syncStaleCommand,
+} from './sync-stale.command';
+
+const USAGE = `Usage: etlify <command> [options]
+
+Commands:
+  sync-stale   find and sync stale records (backfill); see \`etlify sync-stale --help\`
+`;
+
+/** The `etlify` bin shipped with nestjs-etlify. */
+async function main(argv: string[]): Promise<number> {
+  const io = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cwd: process.cwd(),
+  };
+  try {
+    const args = parseArgs(argv, SYNC_STALE_VALUED, SYNC_STALE_FLAGS);
+    if (!args.command) {
+      io.stdout.write(USAGE);
+      return args.flags.has('help') ? 0 : 2;
+    }
+    if (args.command !== 'sync-stale') {
+      throw new CliUsageError(`unknown command "${args.command}"`);
+    }
+    if (args.flags.has('help')) {
+      io.stdout.write(`${SYNC_STALE_USAGE}\n`);
+      return 0;
+    }
+    return await syncStaleCommand(args, io);
+  } catch (error) {
+    if (error instanceof CliUsageError) {
+      io.stderr.write(`etlify: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    io.stderr.write(
+      `etlify: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+}
+
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+  // A handle the user's app left open must not keep a finished CLI alive.
+  setTimeout(() => process.exit(code), 1_000).unref();
+});

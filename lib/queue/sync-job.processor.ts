@@ -1,0 +1,110 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import {
+  DELETE_JOB_NAME,
+  ETLIFY_QUEUE,
+  SYNC_JOB_NAME,
+} from '../etlify.constants';
+import type { DeleteOutcome } from '../interfaces/sync-outcome.interface';
+import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
+import type { SyncOutcome } from '../interfaces/sync-outcome.interface';
+import { CrmRegistry } from '../registry/crm.registry';
+import { errorMessage } from '../sync/redact.util';
+import { SyncStateStore } from '../sync/sync-state.store';
+import { SyncService } from '../sync/sync.service';
+import { SyncBatchService } from './sync-batch.service';
+import type { SyncJobData } from './sync-job.interface';
+import { closeQueue } from './queue.util';
+
+/**
+ * Attaches the 'sync' and 'delete' handlers to the queue at bootstrap (unless `queue.processors`
+ * is false) and closes the queue on shutdown, after the batches waiting in this process are synced
+ * (before TypeORM's DataSource is destroyed, which happens at onApplicationShutdown).
+ */
+@Injectable()
+export class SyncJobProcessor
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
+  private readonly logger = new Logger('Etlify');
+  private configs?: Map<string, EntitySyncConfig>;
+  private started = false;
+
+  constructor(
+    @Inject(ETLIFY_QUEUE) private readonly queue: Queue,
+    private readonly registry: CrmRegistry,
+    private readonly store: SyncStateStore,
+    private readonly sync: SyncService,
+    private readonly batches: SyncBatchService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const options = this.registry.options.queue;
+    if (!options || !options.processors) return;
+    this.started = true;
+    // A batch fills only if its jobs are all active at once: batchSize handlers per batch in flight.
+    const syncHandlers = options.concurrency * options.batchSize;
+    const log = (error: unknown) =>
+      this.logger.error(
+        `queue "${this.queue.name}" processor stopped: ${errorMessage(error)}`,
+      );
+    // process() settles only when the queue closes, so it is not awaited.
+    this.queue
+      .process(SYNC_JOB_NAME, syncHandlers, (job: Job<SyncJobData>) =>
+        this.handleSync(job),
+      )
+      .catch(log);
+    this.queue
+      .process(DELETE_JOB_NAME, options.concurrency, (job: Job<SyncJobData>) =>
+        this.handleDelete(job),
+      )
+      .catch(log);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.started) await this.batches.drain();
+    await closeQueue(this.queue, this.registry.options.queue);
+  }
+
+  private async handleSync(job: Job<SyncJobData>): Promise<SyncOutcome> {
+    return this.batches.handle(job, this.configOf(job));
+  }
+
+  private async handleDelete(job: Job<SyncJobData>): Promise<DeleteOutcome> {
+    const config = this.configOf(job);
+    try {
+      return await this.sync.deleteById(config, job.data.resourceId);
+    } catch (error) {
+      const row = await this.store.find({
+        crmName: config.crm,
+        resourceType: config.resourceType,
+        resourceId: job.data.resourceId,
+      });
+      if (row?.state === 'dead') await job.discard();
+      throw error;
+    }
+  }
+
+  /** The entity configuration a job names; a job for an entity no longer etlified is dropped. */
+  private configOf(job: Job<SyncJobData>): EntitySyncConfig {
+    this.configs ??= new Map(
+      this.registry
+        .getEntityConfigs()
+        .map((config) => [`${config.crm}\u0000${config.resourceType}`, config]),
+    );
+    const { crm, resourceType } = job.data ?? {};
+    const config = this.configs.get(`${crm}\u0000${resourceType}`);
+    if (!config) {
+      void job.discard();
+      throw new Error(
+        `job ${job.id}: ${resourceType} is not mirrored into CRM "${crm}" in this app; dropped`,
+      );
+    }
+    return config;
+  }
+}

@@ -1,0 +1,7 @@
+/** Options of the `etlify-migration` schematic; mirrors schema.json. */
+export interface EtlifyMigrationOptions {
+  name?: string;
+  path?: string;
+  sourceRoot?: string;
+  timestamp?: number;
+}
