@@ -157,3 +157,10 @@ export async function hubspotAdapterBench(): Promise<void> {
     );
   }
 }
+
+if (require.main === module) {
+  hubspotAdapterBench().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,28 +1,43 @@
-import { inlineSyncBench } from './inline-sync.bench';
-import { queueE2eBench } from './queue-e2e.bench';
-import { hubspotAdapterBench } from './hubspot-adapter.bench';
-import { captureOverheadBench } from './capture-overhead.bench';
-import { staleFinderBench } from './stale-finder.bench';
-import { noopResyncBench } from './noop-resync.bench';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
-/** `npm run bench`: every benchmark in turn; each prints its own table. */
-async function main(): Promise<void> {
+/**
+ * `npm run bench [name]`: every benchmark in turn, each in its own process so that entity
+ * declarations, connection pools and RSS readings of one never leak into another.
+ */
+const BENCHES = [
+  'inline-sync',
+  'capture-overhead',
+  'hubspot-adapter',
+  'queue-e2e',
+  'stale-finder',
+  'noop-resync',
+];
+
+function main(): void {
   const only = process.argv[2];
-  const benches: Record<string, () => Promise<void>> = {
-    'inline-sync': inlineSyncBench,
-    'queue-e2e': queueE2eBench,
-    'hubspot-adapter': hubspotAdapterBench,
-    'capture-overhead': captureOverheadBench,
-    'stale-finder': staleFinderBench,
-    'noop-resync': noopResyncBench,
-  };
-  for (const [name, bench] of Object.entries(benches)) {
-    if (only && only !== name) continue;
-    await bench();
+  if (only && !BENCHES.includes(only)) {
+    console.error(`unknown benchmark "${only}"; one of: ${BENCHES.join(', ')}`);
+    process.exit(2);
   }
+  let failed = 0;
+  for (const name of BENCHES) {
+    if (only && only !== name) continue;
+    console.log(`\n### ${name}`);
+    const result = spawnSync(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        join(__dirname, `${name}.bench.ts`),
+      ],
+      { stdio: 'inherit', env: process.env },
+    );
+    if (result.status !== 0) failed++;
+  }
+  process.exit(failed ? 1 : 0);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+main();

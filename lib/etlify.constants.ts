@@ -19,7 +19,9 @@ export const DEFAULT_BACKOFF_MS = 1000;
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 5000;
 
 /** How long a sync may hold its record's lease before another caller may take over. */
-export const SYNC_LEASE_MS = 60_000;
+export const SYNC_LEASE_MS = 15_000;
+/** While a CRM call runs, its lease is renewed this often, so only a dead process lets it lapse. */
+export const SYNC_LEASE_RENEW_MS = 5_000;
 /** How often a caller waiting on another's lease looks again. */
 export const SYNC_LEASE_POLL_MS = 25;
 

@@ -3,6 +3,7 @@ import { DataSource, Repository } from 'typeorm';
 import {
   CrmAuthError,
   CrmError,
+  CrmRateLimitError,
   CrmSynchronisation,
   CrmRegistry,
   NullAdapter,
@@ -194,6 +195,27 @@ describe.each(DIALECTS)('inline sync on %s', (dialect) => {
     expect(row.state).toBe('error');
     expect(row.errorCount).toBe(0);
     expect(await sync.retryDeadLetters({ crm: 'hubspot' })).toBe(0);
+  });
+
+  it('never dead-letters a record for the CRM running out of quota, daily included', async () => {
+    const user = await newUser('quota@example.com');
+    hubspot.failNext(
+      3,
+      new CrmRateLimitError('You have reached your daily limit.', {
+        policy: 'DAILY',
+      }),
+    );
+    for (let i = 0; i < 3; i++) {
+      expect((await sync.sync(user, { crm: 'hubspot' })).status).toBe('error');
+    }
+    const row = await states.findOneByOrFail({
+      crmName: 'hubspot',
+      resourceId: String(user.id),
+    });
+    expect(row.state).not.toBe('dead');
+    expect(row.errorCount).toBe(0);
+    expect(row.lastError).toContain('daily limit');
+    expect((await sync.sync(user, { crm: 'hubspot' })).status).toBe('synced');
   });
 
   it('keeps separate state per CRM on one entity', async () => {

@@ -28,7 +28,6 @@ export async function findRelatedOwnerIds(
   owner: EntityMetadata,
   relation: RelationMetadata,
   targetIds: string[],
-  restrictTo?: string[],
 ): Promise<string[]> {
   const found = new Set<string>();
   const ownerKey = owner.primaryColumns[0].propertyName;
@@ -42,10 +41,6 @@ export async function findRelatedOwnerIds(
       .where(`target.${targetKey} IN (:...targetIds)`, {
         targetIds: targetIds.slice(i, i + CHUNK),
       });
-    if (restrictTo) {
-      if (!restrictTo.length) return [];
-      qb.andWhere(`owner.${ownerKey} IN (:...restrictTo)`, { restrictTo });
-    }
     for (const row of await qb.getRawMany<{ id: unknown }>())
       found.add(String(row.id));
   }

@@ -5,9 +5,10 @@ import {
   ETLIFY_SYNC_PRODUCER,
   MAX_SYNC_DEPENDENCY_DEPTH,
   SYNC_LEASE_MS,
+  SYNC_LEASE_RENEW_MS,
   SYNC_LEASE_POLL_MS,
 } from '../etlify.constants';
-import { CrmRateLimitError } from '../errors/crm.error';
+import { countsTowardDeadLetter } from './failure.util';
 import type { CrmBatchUpsertResult } from '../interfaces/crm-adapter.interface';
 import type { CrmPayload } from '../interfaces/crm-payload.interface';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
@@ -574,22 +575,27 @@ export class SyncEngine {
   ): Promise<void> {
     for (const { config: dependant, relation } of this.dependantsOf(config)) {
       try {
-        const buffered = await this.store.repository.find({
-          where: {
-            crmName: dependant.crm,
-            resourceType: dependant.resourceType,
-            state: 'buffered',
-          },
-          select: ['resourceId'],
-        });
-        if (!buffered.length) continue;
-        const ids = await findRelatedOwnerIds(
+        // The parents' dependants first (bounded by their links), then which of them wait: both
+        // statements use an index, where a scan for every buffered row of the type would not.
+        const related = await findRelatedOwnerIds(
           this.registry.dataSource,
           dependant.metadata,
           relation,
           resourceIds,
-          buffered.map((row) => row.resourceId),
         );
+        const ids: string[] = [];
+        for (let i = 0; i < related.length; i += 500) {
+          const rows = await this.store.repository.find({
+            where: {
+              crmName: dependant.crm,
+              resourceType: dependant.resourceType,
+              resourceId: In(related.slice(i, i + 500)),
+              state: 'buffered',
+            },
+            select: ['resourceId'],
+          });
+          ids.push(...rows.map((row) => row.resourceId));
+        }
         const ready = ids.filter(
           (id) => !context.visited.has(stateKey(dependant, id)),
         );
@@ -693,12 +699,14 @@ export class SyncEngine {
     startedAt: Date,
   ): Promise<SyncOutcome> {
     try {
-      await this.acquireBudget(crm);
-      const crmId = await crm.adapter.upsert({
-        objectType: config.options.crmObjectType,
-        payload: prepared.payload,
-        idProperty: config.options.idProperty,
-        crmId: row.crmId ?? undefined,
+      const crmId = await this.whileLeased(token, async () => {
+        await this.acquireBudget(crm);
+        return crm.adapter.upsert({
+          objectType: config.options.crmObjectType,
+          payload: prepared.payload,
+          idProperty: config.options.idProperty,
+          crmId: row.crmId ?? undefined,
+        });
       });
       if (typeof crmId !== 'string' && typeof crmId !== 'number') {
         throw new Error(
@@ -737,15 +745,17 @@ export class SyncEngine {
     }
     let results: CrmBatchUpsertResult[];
     try {
-      await this.acquireBudget(crm);
-      results = await adapter.batchUpsert({
-        objectType: config.options.crmObjectType,
-        idProperty: config.options.idProperty ?? '',
-        records: items.map((item) => ({
-          key: item.key.resourceId,
-          payload: item.payload,
-          crmId: item.row.crmId ?? undefined,
-        })),
+      results = await this.whileLeased(token, async () => {
+        await this.acquireBudget(crm);
+        return adapter.batchUpsert!({
+          objectType: config.options.crmObjectType,
+          idProperty: config.options.idProperty ?? '',
+          records: items.map((item) => ({
+            key: item.key.resourceId,
+            payload: item.payload,
+            crmId: item.row.crmId ?? undefined,
+          })),
+        });
       });
     } catch (error) {
       for (const item of items)
@@ -800,8 +810,7 @@ export class SyncEngine {
     error: unknown,
   ): Promise<SyncOutcome> {
     const message = errorMessage(error);
-    // Waiting for the CRM's rate budget is not the record's fault: it does not count toward dead letters.
-    const counts = !(error instanceof CrmRateLimitError && error.retryable);
+    const counts = countsTowardDeadLetter(error);
     await this.store.markFailed(
       row.id,
       token,
@@ -818,6 +827,31 @@ export class SyncEngine {
       error: message,
       crmId: row.crmId ?? undefined,
     };
+  }
+
+  /**
+   * Runs a CRM call while renewing the leases taken under `token`: a slow but live call keeps its
+   * records, while the leases of a process that died lapse after SYNC_LEASE_MS.
+   */
+  private async whileLeased<R>(
+    token: string,
+    call: () => Promise<R>,
+  ): Promise<R> {
+    const timer = setInterval(() => {
+      this.store
+        .renewLeases(token)
+        .catch((error) =>
+          this.logger.warn(
+            `could not renew a sync lease: ${errorMessage(error)}`,
+          ),
+        );
+    }, SYNC_LEASE_RENEW_MS);
+    timer.unref();
+    try {
+      return await call();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /** Adapters that do not meter themselves (no `attach`) draw one unit per call here. */

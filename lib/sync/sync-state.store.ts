@@ -165,13 +165,11 @@ export class SyncStateStore {
         .insert()
         .into(CrmSynchronisation)
         .values(
-          keys
-            .slice(i, i + 500)
-            .map((key) => ({
-              ...key,
-              errorCount: 0,
-              state: 'pending' as const,
-            })),
+          keys.slice(i, i + 500).map((key) => ({
+            ...key,
+            errorCount: 0,
+            state: 'pending' as const,
+          })),
         )
         .orIgnore()
         .execute();
@@ -238,6 +236,16 @@ export class SyncStateStore {
 
   async remove(rowId: number): Promise<void> {
     await this.repository.delete({ id: rowId });
+  }
+
+  /** Extends every lease held under `token` (a live caller keeps what it owns; a dead one lets it lapse). */
+  async renewLeases(token: string, ttlMs = SYNC_LEASE_MS): Promise<void> {
+    await this.repository
+      .createQueryBuilder()
+      .update(CrmSynchronisation)
+      .set({ leaseExpiresAt: new Date(Date.now() + ttlMs) })
+      .where('lease_token = :token', { token })
+      .execute();
   }
 
   async releaseLease(rowId: number, token: string): Promise<void> {

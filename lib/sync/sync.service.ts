@@ -9,6 +9,7 @@ import type {
   SyncOutcome,
 } from '../interfaces/sync-outcome.interface';
 import { CrmRegistry } from '../registry/crm.registry';
+import { countsTowardDeadLetter } from './failure.util';
 import { errorMessage } from './redact.util';
 import { SyncEngine } from './sync-engine.service';
 import { SyncStateStore } from './sync-state.store';
@@ -124,6 +125,7 @@ export class SyncService {
         null,
         errorMessage(error),
         crm.maxSyncErrors,
+        countsTowardDeadLetter(error),
       );
       throw error;
     }
