@@ -24,6 +24,7 @@ import { findRelatedOwnerIds, relatedId } from '../sync/dependants.util';
 import { errorMessage } from '../sync/redact.util';
 import { SyncEngine } from '../sync/sync-engine.service';
 import { SyncService } from '../sync/sync.service';
+import { withTimeout } from '../queue/queue.util';
 import { ChangeSet } from './capture-buffer.util';
 import {
   CaptureSink,
@@ -66,6 +67,7 @@ export class CaptureService
   >();
   private dataSource?: DataSource;
   private tail: Promise<void> = Promise.resolve();
+  private pending?: ChangeSet;
 
   constructor(
     private readonly registry: CrmRegistry,
@@ -223,10 +225,20 @@ export class CaptureService
   }
 
   flush(changes: ChangeSet): void {
-    // One flush at a time, in commit order: a later commit's payload is never overwritten by an
-    // earlier one that was still in flight.
+    // While a flush runs, later commits pile into one pending set (the last change of a record
+    // wins): one flush at a time, in commit order, so an earlier payload never overwrites a later
+    // one, and a slow CRM or an unreachable queue holds one set, not one flush per commit.
+    if (this.pending) {
+      this.pending.merge(changes);
+      return;
+    }
+    const batch = (this.pending = new ChangeSet());
+    batch.merge(changes);
     const work = this.tail
-      .then(() => this.process(changes))
+      .then(() => {
+        if (this.pending === batch) this.pending = undefined;
+        return this.process(batch);
+      })
       .catch((error) => this.failed(error))
       .finally(() => this.inFlight.delete(work));
     this.tail = work;
@@ -370,28 +382,5 @@ export class CaptureService
       if (parent) rank = Math.max(rank, 1 + this.rank(parent, seen));
     }
     return rank;
-  }
-}
-
-/** A queue that cannot be reached must not hold captured work forever; the sweeper catches up. */
-async function withTimeout<T>(
-  work: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(new Error(`${what}: the queue did not answer within ${ms} ms`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-    // The losing promise may still settle later; its outcome no longer matters.
-    work.catch(() => undefined);
   }
 }

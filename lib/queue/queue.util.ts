@@ -30,6 +30,8 @@ export function withTimeout<T>(
       ms,
     );
   });
+  // The loser may still reject later; that outcome no longer matters and must not go unhandled.
+  promise.catch(() => undefined);
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
