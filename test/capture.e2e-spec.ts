@@ -109,6 +109,20 @@ describe.each(DIALECTS)('after-commit capture, inline, on %s', (dialect) => {
     expect(row?.crmId).toBe(companies()[0].id);
   });
 
+  it('leaves the last of a burst of saves in the CRM', async () => {
+    const repo = t.ds.getRepository(CapCompany);
+    const acme = await repo.save(repo.create({ name: 'v0' }));
+    for (let i = 1; i < 20; i++) {
+      acme.name = `v${i}`;
+      await repo.save(acme);
+    }
+    await t.sync.idle();
+    expect(companies()).toHaveLength(1);
+    expect(companies()[0].properties.name).toBe('v19');
+    const row = await t.state('CapCompany', acme.id);
+    expect(row?.crmId).toBe(companies()[0].id);
+  });
+
   it('syncs a save made outside any transaction ({ transaction: false })', async () => {
     const repo = t.ds.getRepository(CapLead);
     await repo.save(repo.create({ email: 'lead@example.com' }), {

@@ -74,6 +74,7 @@ describe.each(DIALECTS)('etlify-migration output on %s', (dialect) => {
       expect.arrayContaining([
         'UQ_crm_synchronisations_record',
         'IDX_crm_synchronisations_synced',
+        'IDX_crm_synchronisations_updated',
       ]),
     );
     expect(shape).toEqual(await describeTables(theirs));

@@ -3,6 +3,7 @@ import { DataSource, Repository } from 'typeorm';
 import {
   CrmSynchronisation,
   EtlifyConfigurationError,
+  EtlifyStaleSweep,
   SyncService,
 } from 'nestjs-etlify';
 import { InMemoryCrmAdapter } from 'nestjs-etlify/testing';
@@ -188,6 +189,53 @@ describe.each(DIALECTS)('stale-record finder on %s', (dialect) => {
       sorted([...expected, id(10), id(14)]),
     );
     expect(await staleIds(app, Ledger)).toEqual([]);
+  });
+
+  it('incremental sweep from the stored mark finds the same ids as a full scan (random changes)', async () => {
+    const rows = await seed(12);
+    await sync.syncStale();
+    await backdate(ds, { changed: CHANGED, synced: SYNCED });
+    await ds.getRepository(EtlifyStaleSweep).save({
+      sweepKey: 'hubspot:Account',
+      highWaterMark: MARK,
+      serializerVersion: 1,
+      fullScanAt: new Date(),
+    });
+    let seed32 = dialect.length * 7919;
+    const random = (n: number) => {
+      seed32 = (seed32 * 1103515245 + 12345) % 2147483648;
+      return seed32 % n;
+    };
+    const operations: Array<(i: number) => Promise<unknown>> = [
+      (i) => rename(Account, rows[i].account.id, `r${i}`),
+      (i) => accounts.update(rows[i].account.id, { name: `u${i}` }),
+      (i) => rename(Owner, rows[i].owner.id, `o${i}x`),
+      (i) => rename(Profile, rows[i].profile.id, `p${i}x`),
+      (i) => rename(Passport, rows[i].passport.id, `pp${i}x`),
+      (i) => rename(Tag, rows[i].tag.id, `t${i}x`),
+      (i) => rename(Group, rows[i].group.id, `g${i}x`),
+      (i) =>
+        ds
+          .getRepository(Deal)
+          .save({ name: `new-deal-${i}`, account: rows[i].account }),
+      (i) =>
+        states.update(
+          { resourceType: 'Account', resourceId: String(rows[i].account.id) },
+          { state: 'error', errorCount: 1 },
+        ),
+      (i) => accounts.save({ email: `extra${i}@example.com`, name: `e${i}` }),
+    ];
+    for (let k = 0; k < 10; k++)
+      await operations[random(operations.length)](random(12));
+
+    const full = sorted(await staleIds(app, Account));
+    expect(full.length).toBeGreaterThan(0);
+    expect(sorted(await staleIds(app, Account, { since: MARK }))).toEqual(full);
+    const stats = await sync.syncStale({ entities: [Account] });
+    expect(stats.details![0]).toMatchObject({
+      scan: 'incremental',
+      found: full.length,
+    });
   });
 
   it('finds a repository.update() that fired no subscriber, even in the second of the sync', async () => {
@@ -389,7 +437,7 @@ describe.each(DIALECTS)('stale-record finder on %s', (dialect) => {
       'incremental',
     ]);
     expect(second.total).toBe(0);
-    const forced = await sync.syncStale({ fullScan: true } as any);
+    const forced = await sync.syncStale({ fullScan: true });
     expect(forced.details!.map((d) => d.scan)).toEqual(['full', 'full']);
     const dry = await sync.syncStale({ dryRun: true, entities: ['Ledger'] });
     expect(dry.details!.map((d) => d.scan)).toEqual(['incremental']);

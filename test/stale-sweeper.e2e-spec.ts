@@ -8,6 +8,7 @@ import {
   EtlifyConfigurationError,
   EtlifyModuleOptions,
   StaleSweeper,
+  SyncService,
 } from 'nestjs-etlify';
 import { InMemoryCrmAdapter } from 'nestjs-etlify/testing';
 import { DIALECTS, TestDatabase } from './support/databases';
@@ -239,5 +240,30 @@ describe('stale sweeper with a queue', () => {
         }),
       'redis',
     );
+  });
+
+  it('enqueues stale records in bulk when a queue is configured', async () => {
+    const queue = `stale-${randomBytes(4).toString('hex')}`;
+    const adapter = new InMemoryCrmAdapter();
+    const app = await buildStaleApp({
+      db,
+      imports: [BullModule.forRoot({ redis: REDIS_URL, prefix: queue })],
+      etlify: options(adapter, { queue: { name: queue } }),
+    });
+    await app.init();
+    try {
+      await seedLedgers(app, 4);
+      const stats = await app.get(SyncService).syncStale();
+      expect(stats).toMatchObject({
+        total: 4,
+        enqueued: 4,
+        synced: 0,
+        perEntity: { Ledger: 4 },
+      });
+      const dry = await app.get(SyncService).syncStale({ dryRun: true });
+      expect(dry.enqueued).toBe(0);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -110,6 +110,13 @@ export class CreateCrmSynchronisations1764028800000 implements MigrationInterfac
         columnNames: ['crm_name', 'resource_type', 'last_synced_at'],
       }),
     );
+    await queryRunner.createIndex(
+      SYNC_STATE_TABLE,
+      new TableIndex({
+        name: 'IDX_crm_synchronisations_updated',
+        columnNames: ['crm_name', 'resource_type', 'updated_at'],
+      }),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -51,9 +51,9 @@ function single<T>(items: T[], where: string): T {
 
 /**
  * Builds the finder's statements for PostgreSQL, MySQL/MariaDB and SQLite. A record is stale for
- * a CRM when it has no state row, was never synced, changed after its last sync, a dependency
- * changed after it, or its serializer version moved; `dead` rows never are, `skipped` rows only
- * when the record or a dependency changed.
+ * a CRM when it has no state row, was never synced, its last sync failed, it changed after its
+ * last sync, a dependency changed after it, or its serializer version moved; `dead` rows never
+ * are, `skipped` rows only when the record or a dependency changed.
  */
 export function buildStaleQueryPlan(
   dataSource: DataSource,

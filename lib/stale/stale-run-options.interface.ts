@@ -10,11 +10,5 @@ export interface StaleProgress {
   total?: number;
 }
 
-/** syncStale options beyond the public ones: used by the sweeper and the CLI. */
-export interface StaleRunOptions extends SyncStaleOptions {
-  /** Scan every row even when an incremental sweep would do (the backstop). */
-  fullScan?: boolean;
-  /** Count the stale records first so progress can show an ETA (one more query per entity). */
-  countFirst?: boolean;
-  onProgress?: (progress: StaleProgress) => void;
-}
+/** syncStale options as the sweeper and the CLI use them (all public now). */
+export type StaleRunOptions = SyncStaleOptions;

@@ -24,6 +24,12 @@ export type CrmSyncState =
     unique: true,
   },
 )
+/** The incremental stale sweep reads state rows changed since its high-water mark. */
+@Index('IDX_crm_synchronisations_updated', [
+  'crmName',
+  'resourceType',
+  'updatedAt',
+])
 @Index('IDX_crm_synchronisations_synced', [
   'crmName',
   'resourceType',

@@ -9,6 +9,7 @@ import type {
   SyncOutcome,
 } from '../interfaces/sync-outcome.interface';
 import { CrmRegistry } from '../registry/crm.registry';
+import type { StaleProgress } from '../stale/stale-run-options.interface';
 import { countsTowardDeadLetter } from './failure.util';
 import { errorMessage } from './redact.util';
 import { SyncEngine } from './sync-engine.service';
@@ -29,6 +30,12 @@ export interface SyncStaleOptions {
   batchSize?: number;
   /** Run up to the CRM call and report; no CRM writes, no state changes. */
   dryRun?: boolean;
+  /** Scan every row even when an incremental sweep from the high-water mark would do. */
+  fullScan?: boolean;
+  /** Count the stale records first so `onProgress` can report a total (one more query per entity). */
+  countFirst?: boolean;
+  /** Called after each page with the running counts. */
+  onProgress?: (progress: StaleProgress) => void;
 }
 
 /** Public entry point: sync, delete and sweep etlified records. */
