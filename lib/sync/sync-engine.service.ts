@@ -71,6 +71,8 @@ const stateKey = (config: EntitySyncConfig, resourceId: string) =>
  */
 @Injectable()
 export class SyncEngine {
+  /** Load time of the records this engine loaded itself (see coveredSince). */
+  private readonly loadedAt = new WeakMap<object, Date>();
   private readonly logger = new Logger('Etlify');
   private readonly dependencyRelations = new Map<
     EntitySyncConfig,
@@ -118,10 +120,15 @@ export class SyncEngine {
         ...(config.options.syncDependencies ?? []),
       ]),
     ];
-    return this.registry.dataSource.getRepository(config.target).findOne({
-      where: { [config.primaryColumn.propertyName]: id },
-      relations,
-    });
+    const loadedAt = new Date();
+    const entity = await this.registry.dataSource
+      .getRepository(config.target)
+      .findOne({
+        where: { [config.primaryColumn.propertyName]: id },
+        relations,
+      });
+    if (entity) this.loadedAt.set(entity, loadedAt);
+    return entity;
   }
 
   /** Loads many records (with the relations their serializer reads); missing ids are left out. */
@@ -133,6 +140,7 @@ export class SyncEngine {
       ]),
     ];
     const found: any[] = [];
+    const loadedAt = new Date();
     for (let i = 0; i < ids.length; i += 500) {
       found.push(
         ...(await this.registry.dataSource.getRepository(config.target).find({
@@ -143,7 +151,21 @@ export class SyncEngine {
         })),
       );
     }
+    for (const entity of found) this.loadedAt.set(entity, loadedAt);
     return found;
+  }
+
+  /**
+   * When the sync of these records starts to count: the time they were loaded when this engine
+   * loaded them, so a change committed between the load and the CRM call still counts as newer.
+   */
+  private coveredSince(entities: any[]): Date {
+    let since = Date.now();
+    for (const entity of entities) {
+      const at = this.loadedAt.get(entity);
+      if (at && at.getTime() < since) since = at.getTime();
+    }
+    return new Date(since);
   }
 
   async syncOne(
@@ -154,8 +176,8 @@ export class SyncEngine {
     const crm = this.registry.getCrm(config.crm);
     if (!crm.enabled) return { crm: crm.name, status: 'disabled' };
     const key = this.key(config, this.resourceId(config, entity));
-    // The sync covers the record as of now: a change made while the CRM call is in flight is newer.
-    const startedAt = new Date();
+    // The sync covers the record as loaded: a change made since, or while the CRM call is in flight, is newer.
+    const startedAt = this.coveredSince([entity]);
     if (config.options.syncIf && !config.options.syncIf(entity)) {
       await this.store.markSkipped(key, startedAt, config.serializerVersion);
       return { crm: crm.name, status: 'skipped' };
@@ -267,7 +289,7 @@ export class SyncEngine {
         crm: crm.name,
         status: 'disabled' as const,
       }));
-    const startedAt = new Date();
+    const startedAt = this.coveredSince(entities);
     const outcomes = new Map<any, SyncOutcome>();
     const candidates: Prepared[] = [];
     const dependencies = this.dependencyRelationsOf(config).length
@@ -312,12 +334,17 @@ export class SyncEngine {
       candidates.map((c) => c.key.resourceId),
     );
     const toPush: Array<Prepared & { row: CrmSynchronisation }> = [];
+    const verified: number[] = [];
     for (const candidate of candidates) {
       const row = rows.get(candidate.key.resourceId)!;
       const unchanged = this.unchanged(config, row, candidate.digest);
-      if (unchanged) outcomes.set(candidate.entity, unchanged);
-      else toPush.push({ ...candidate, row });
+      if (unchanged) {
+        outcomes.set(candidate.entity, unchanged);
+        verified.push(row.id);
+      } else toPush.push({ ...candidate, row });
     }
+    // Unchanged records are now known to match the CRM as of startedAt: the stale finder can drop them.
+    await this.store.touchSynced(verified, startedAt);
 
     for (let i = 0; i < toPush.length; i += MAX_BATCH) {
       const chunk = toPush.slice(i, i + MAX_BATCH);

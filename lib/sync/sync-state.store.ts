@@ -238,6 +238,22 @@ export class SyncStateStore {
     await this.repository.delete({ id: rowId });
   }
 
+  /** Moves `last_synced_at` forward on rows whose stored digest was found current (never backward). */
+  async touchSynced(rowIds: number[], syncedAt: Date): Promise<void> {
+    for (let i = 0; i < rowIds.length; i += 500) {
+      await this.repository
+        .createQueryBuilder()
+        .update(CrmSynchronisation)
+        .set({ lastSyncedAt: syncedAt })
+        .where('id IN (:...ids)', { ids: rowIds.slice(i, i + 500) })
+        .andWhere('state = :state', { state: 'synced' })
+        .andWhere('(last_synced_at IS NULL OR last_synced_at < :at)', {
+          at: syncedAt,
+        })
+        .execute();
+    }
+  }
+
   /** Extends every lease held under `token` (a live caller keeps what it owns; a dead one lets it lapse). */
   async renewLeases(token: string, ttlMs = SYNC_LEASE_MS): Promise<void> {
     await this.repository
