@@ -1,6 +1,6 @@
 /** Two projects: fast unit specs beside the code, e2e specs against the real services. */
 const base = {
-  moduleFileExtensions: ['js', 'json', 'ts'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   testEnvironment: 'node',
   moduleNameMapper: {
