@@ -8,6 +8,7 @@ import {
   DEFAULT_SEARCH_PER_SECOND,
   SEARCH_INTERVAL_MS,
 } from './rate.constants';
+import { RollingWindow } from './rolling-window.util';
 import type { RateGovernorOptions } from './rate-governor-options.interface';
 import {
   assertRateOptions,
@@ -19,40 +20,17 @@ import {
   withJitter,
 } from './rate-governor.util';
 
-/** Grant times of calls still inside a rolling window, oldest first. */
-class SlidingWindow {
-  private stamps: number[] = [];
-  private head = 0;
-
+/** A rolling window with the limit currently in force (the CRM's headers may correct it). */
+class SlidingWindow extends RollingWindow {
   constructor(
     public limit: number,
-    private readonly windowMs: number,
-  ) {}
-
-  used(now: number): number {
-    while (
-      this.head < this.stamps.length &&
-      this.stamps[this.head] <= now - this.windowMs
-    ) {
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.stamps.length) {
-      this.stamps = this.stamps.slice(this.head);
-      this.head = 0;
-    }
-    return this.stamps.length - this.head;
+    windowMs: number,
+  ) {
+    super(windowMs);
   }
 
-  /** Ms until one more call fits (0 = now). */
   waitMs(now: number): number {
-    const used = this.used(now);
-    if (used < this.limit) return 0;
-    const freeing = this.stamps[this.head + used - this.limit];
-    return Math.max(1, freeing + this.windowMs - now);
-  }
-
-  add(now: number, count = 1): void {
-    for (let i = 0; i < count; i++) this.stamps.push(now);
+    return this.msUntilRoom(this.limit, now);
   }
 }
 

@@ -1,3 +1,4 @@
+import { RollingWindow } from '../../rate/rolling-window.util';
 import type { SandboxRatePolicy } from './sandbox-options.interface';
 
 export interface RateLimits {
@@ -17,38 +18,6 @@ export interface RateDecision {
 
 const TEN_SECONDS = 10_000;
 const ONE_SECOND = 1_000;
-
-/** Timestamps of accepted calls in a rolling window, oldest first (amortised O(1) pruning). */
-class RollingWindow {
-  private stamps: number[] = [];
-  private head = 0;
-
-  constructor(private readonly windowMs: number) {}
-
-  used(now: number): number {
-    while (
-      this.head < this.stamps.length &&
-      this.stamps[this.head] <= now - this.windowMs
-    ) {
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.stamps.length) {
-      this.stamps = this.stamps.slice(this.head);
-      this.head = 0;
-    }
-    return this.stamps.length - this.head;
-  }
-
-  add(now: number): void {
-    this.stamps.push(now);
-  }
-
-  /** Ms until the oldest call in the window leaves it. */
-  msUntilFree(now: number): number {
-    const oldest = this.stamps[this.head];
-    return oldest === undefined ? 0 : Math.max(0, oldest + this.windowMs - now);
-  }
-}
 
 interface TokenBudget {
   tenSecond: RollingWindow;
