@@ -139,6 +139,7 @@ describe('a queue worker killed mid-batch', () => {
     expect(await states.countBy({ state: 'synced' })).toBe(0);
     expect(await states.countBy({ leaseToken: Not(IsNull()) })).toBe(RECORDS);
 
+    const beforeRestart = sandbox.requests.length;
     workers.push(await startWorker(workerConfig));
     // The restarted worker takes over the stalled jobs once the dead worker's record leases lapse.
     await waitFor(
@@ -146,6 +147,12 @@ describe('a queue worker killed mid-batch', () => {
       async () => (await states.countBy({ state: 'synced' })) === RECORDS,
       120_000,
     );
+    // The recovered records go out together, as one batch, not one call each.
+    const recoveryWrites = sandbox.requests
+      .slice(beforeRestart)
+      .filter((r) => r.method !== 'GET' && r.status < 400);
+    expect(recoveryWrites).toHaveLength(1);
+    expect(recoveryWrites[0].bodyInputs).toBe(RECORDS);
     const records = sandbox.records('contacts');
     const emails = records.map((r) => r.properties.email);
     expect(new Set(emails).size).toBe(RECORDS);

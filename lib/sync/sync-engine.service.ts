@@ -282,6 +282,7 @@ export class SyncEngine {
     config: EntitySyncConfig,
     entities: any[],
     context: SyncContext = newContext(),
+    leaseRound = 0,
   ): Promise<SyncOutcome[]> {
     const crm = this.registry.getCrm(config.crm);
     if (!crm.enabled)
@@ -346,6 +347,8 @@ export class SyncEngine {
     // Unchanged records are now known to match the CRM as of startedAt: the stale finder can drop them.
     await this.store.touchSynced(verified, startedAt);
 
+    // Records another caller (or a process that died) holds right now; synced once their leases end.
+    const contendedAll: any[] = [];
     for (let i = 0; i < toPush.length; i += MAX_BATCH) {
       const chunk = toPush.slice(i, i + MAX_BATCH);
       const leased = await this.store.acquireLeases(chunk.map((c) => c.row.id));
@@ -360,12 +363,16 @@ export class SyncEngine {
         startedAt,
       );
       for (const [entity, outcome] of results) outcomes.set(entity, outcome);
-      // Records another caller is syncing right now take the one-by-one path, which waits.
-      for (const item of contended)
-        outcomes.set(
-          item.entity,
-          await this.syncOne(config, item.entity, context),
-        );
+      contendedAll.push(...contended.map((item) => item.entity));
+    }
+    if (contendedAll.length) {
+      const later = await this.syncWhenFree(
+        config,
+        contendedAll,
+        context,
+        leaseRound,
+      );
+      for (const [entity, outcome] of later) outcomes.set(entity, outcome);
     }
     const ready = entities
       .filter((entity) => {
@@ -645,6 +652,56 @@ export class SyncEngine {
         );
       }
     }
+  }
+
+  /**
+   * Records whose lease another caller holds: wait until the leases end (released, or lapsed when that
+   * caller died), then take the bulk path again with fresh copies — the digest guard turns what the
+   * other caller already sent into `not_modified`. After two rounds, the one-by-one path (which waits) takes over.
+   */
+  private async syncWhenFree(
+    config: EntitySyncConfig,
+    entities: any[],
+    context: SyncContext,
+    leaseRound: number,
+  ): Promise<Map<any, SyncOutcome>> {
+    const outcomes = new Map<any, SyncOutcome>();
+    if (leaseRound >= 2) {
+      for (const entity of entities)
+        outcomes.set(entity, await this.syncOne(config, entity, context));
+      return outcomes;
+    }
+    const ids = entities.map((entity) => this.resourceId(config, entity));
+    const deadline = Date.now() + SYNC_LEASE_MS + 5_000;
+    while (
+      Date.now() < deadline &&
+      (await this.store.countLeased(config.crm, config.resourceType, ids)) > 0
+    ) {
+      await sleep(SYNC_LEASE_POLL_MS * 4);
+    }
+    const fresh = await this.loadMany(config, ids);
+    const byId = new Map(
+      fresh.map((entity) => [this.resourceId(config, entity), entity]),
+    );
+    const found = ids.filter((id) => byId.has(id));
+    const results = await this.syncMany(
+      config,
+      found.map((id) => byId.get(id)),
+      context,
+      leaseRound + 1,
+    );
+    const resultById = new Map(found.map((id, i) => [id, results[i]]));
+    entities.forEach((entity, i) => {
+      outcomes.set(
+        entity,
+        resultById.get(ids[i]) ?? {
+          crm: config.crm,
+          status: 'skipped',
+          error: `${config.resourceType}#${ids[i]} not found`,
+        },
+      );
+    });
+    return outcomes;
   }
 
   private unchanged(

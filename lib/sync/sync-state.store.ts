@@ -254,6 +254,31 @@ export class SyncStateStore {
     }
   }
 
+  /** How many of these records are leased right now (a lapsed lease does not count). */
+  async countLeased(
+    crmName: string,
+    resourceType: string,
+    resourceIds: string[],
+  ): Promise<number> {
+    let count = 0;
+    for (let i = 0; i < resourceIds.length; i += 500) {
+      count += await this.repository
+        .createQueryBuilder('s')
+        .where('s.crm_name = :crmName AND s.resource_type = :resourceType', {
+          crmName,
+          resourceType,
+        })
+        .andWhere('s.resource_id IN (:...ids)', {
+          ids: resourceIds.slice(i, i + 500),
+        })
+        .andWhere('s.lease_token IS NOT NULL AND s.lease_expires_at >= :now', {
+          now: new Date(),
+        })
+        .getCount();
+    }
+    return count;
+  }
+
   /** Extends every lease held under `token` (a live caller keeps what it owns; a dead one lets it lapse). */
   async renewLeases(token: string, ttlMs = SYNC_LEASE_MS): Promise<void> {
     await this.repository
