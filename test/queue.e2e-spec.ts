@@ -145,6 +145,40 @@ describe.each<Dialect>(['postgres', 'sqlite'])(
       ]);
     });
 
+    it('a touched but unchanged record costs no CRM call and is no longer stale', async () => {
+      const crm = new InMemoryCrmAdapter();
+      h = await start(db, crm);
+      const contact = await h.contacts.save(
+        h.contacts.create({ email: 'touch@example.com', name: 'Ada' }),
+      );
+      await h.sync.sync(contact);
+      const first = await waitFor('the first sync', async () => {
+        const found = await stateOf(h!, contact.id);
+        return found?.state === 'synced' && found;
+      });
+      await new Promise((r) => setTimeout(r, 1100)); // 1 s timestamp resolution on some dialects
+      await h.contacts.update(contact.id, { name: 'Ada' }); // bumps updated_at only
+      expect(
+        (await h.sync.syncStale({ dryRun: true, fullScan: true })).total,
+      ).toBe(1);
+      // A whole-second update time counts as newer than any sync within that second (see the finder).
+      await new Promise((r) => setTimeout(r, 1100));
+      const calls = crm.callCount();
+      await h.sync.syncById(QueuedContact, contact.id);
+      const touched = await waitFor('last_synced_at to move', async () => {
+        const found = await stateOf(h!, contact.id);
+        return (
+          found!.lastSyncedAt!.getTime() > first.lastSyncedAt!.getTime() &&
+          found
+        );
+      });
+      expect(crm.callCount()).toBe(calls);
+      expect(touched.lastDigest).toBe(first.lastDigest);
+      expect(
+        (await h.sync.syncStale({ dryRun: true, fullScan: true })).total,
+      ).toBe(0);
+    });
+
     it('collapses 50 rapid changes of one record into at most 2 CRM writes with the final data', async () => {
       const crm = new InMemoryCrmAdapter({ batch: false, latencyMs: 20 });
       h = await start(db, crm, { batchWindowMs: 200 });
