@@ -203,10 +203,14 @@ describe.each(DIALECTS)('inline sync on %s', (dialect) => {
       3,
       new CrmRateLimitError('You have reached your daily limit.', {
         policy: 'DAILY',
+        retryAfterMs: 3_600_000,
       }),
     );
     for (let i = 0; i < 3; i++) {
-      expect((await sync.sync(user, { crm: 'hubspot' })).status).toBe('error');
+      expect(await sync.sync(user, { crm: 'hubspot' })).toMatchObject({
+        status: 'error',
+        retryAfterMs: 3_600_000,
+      });
     }
     const row = await states.findOneByOrFail({
       crmName: 'hubspot',

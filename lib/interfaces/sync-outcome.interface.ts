@@ -12,6 +12,8 @@ export interface SyncOutcome {
   status: SyncStatus;
   crmId?: string;
   error?: string;
+  /** On `error`: the CRM asked us to wait this long before trying again (rate limits). */
+  retryAfterMs?: number;
 }
 
 export interface DeleteOutcome {

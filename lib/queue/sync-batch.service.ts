@@ -163,6 +163,8 @@ export class SyncBatchService {
       ? await this.states(config, failed)
       : new Map<string, { errorCount: number; state: string }>();
     const rescheduled: string[] = [];
+    // A rate-limited batch waits as long as the CRM asked (never less than the configured backoff).
+    let delayMs = this.queueOptions.backoffMs;
     found.forEach((id, i) => {
       const outcome = outcomes[i];
       if (outcome.status !== 'error') {
@@ -174,13 +176,12 @@ export class SyncBatchService {
       else if (row && row.errorCount <= (before.get(id) ?? 0)) {
         // The engine did not count it (rate limit, or a concurrent sync's lease ran out our wait).
         rescheduled.push(id);
+        delayMs = Math.max(delayMs, outcome.retryAfterMs ?? 0);
         results.set(id, { kind: 'rescheduled', outcome });
       } else results.set(id, { kind: 'retry', outcome });
     });
     if (rescheduled.length) {
-      await this.producer.enqueueMany(config, rescheduled, {
-        delayMs: this.queueOptions.backoffMs,
-      });
+      await this.producer.enqueueMany(config, rescheduled, { delayMs });
     }
     return results;
   }

@@ -8,6 +8,7 @@ import {
   SYNC_LEASE_RENEW_MS,
   SYNC_LEASE_POLL_MS,
 } from '../etlify.constants';
+import { CrmError } from '../errors/crm.error';
 import { countsTowardDeadLetter } from './failure.util';
 import type { CrmBatchUpsertResult } from '../interfaces/crm-adapter.interface';
 import type { CrmPayload } from '../interfaces/crm-payload.interface';
@@ -905,11 +906,14 @@ export class SyncEngine {
     this.logger.warn(
       `${config.resourceType}#${prepared.key.resourceId} → ${crm.name}: ${message}`,
     );
+    const retryAfterMs =
+      error instanceof CrmError ? error.retryAfterMs : undefined;
     return {
       crm: crm.name,
       status: 'error',
       error: message,
       crmId: row.crmId ?? undefined,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     };
   }
 
