@@ -5,7 +5,7 @@ import {
   OnApplicationBootstrap,
   Optional,
 } from '@nestjs/common';
-import { In, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import {
   DEFAULT_STALE_BATCH_SIZE,
   ETLIFY_SYNC_PRODUCER,
@@ -276,18 +276,7 @@ export class StaleSyncService implements OnApplicationBootstrap {
   }
 
   private async load(config: EntitySyncConfig, ids: string[]): Promise<any[]> {
-    const relations = [
-      ...new Set([
-        ...(config.options.dependencies ?? []),
-        ...(config.options.syncDependencies ?? []),
-      ]),
-    ];
-    const found = await this.registry.dataSource
-      .getRepository(config.target)
-      .find({
-        where: { [config.primaryColumn.propertyName]: In(ids) },
-        relations,
-      });
+    const found = await this.engine.loadMany(config, ids);
     // Keep the finder's order; records deleted since are simply gone.
     const byId = new Map(
       found.map((entity) => [this.engine.resourceId(config, entity), entity]),

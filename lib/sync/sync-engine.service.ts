@@ -110,17 +110,22 @@ export class SyncEngine {
     };
   }
 
-  /** Loads a record with the relations its serializer is expected to read. */
-  async load(
-    config: EntitySyncConfig,
-    id: string | number,
-  ): Promise<any | null> {
-    const relations = [
+  /** The relations a serializer may read: everything named in `dependencies` and `syncDependencies`. */
+  private relationsToLoad(config: EntitySyncConfig): string[] {
+    return [
       ...new Set([
         ...(config.options.dependencies ?? []),
         ...(config.options.syncDependencies ?? []),
       ]),
     ];
+  }
+
+  /** Loads a record with the relations its serializer is expected to read. */
+  async load(
+    config: EntitySyncConfig,
+    id: string | number,
+  ): Promise<any | null> {
+    const relations = this.relationsToLoad(config);
     const loadedAt = new Date();
     const entity = await this.registry.dataSource
       .getRepository(config.target)
@@ -134,12 +139,7 @@ export class SyncEngine {
 
   /** Loads many records (with the relations their serializer reads); missing ids are left out. */
   async loadMany(config: EntitySyncConfig, ids: string[]): Promise<any[]> {
-    const relations = [
-      ...new Set([
-        ...(config.options.dependencies ?? []),
-        ...(config.options.syncDependencies ?? []),
-      ]),
-    ];
+    const relations = this.relationsToLoad(config);
     const found: any[] = [];
     const loadedAt = new Date();
     for (let i = 0; i < ids.length; i += 500) {
