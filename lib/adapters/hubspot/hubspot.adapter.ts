@@ -319,18 +319,14 @@ export class HubspotAdapter implements CrmAdapter {
     const byId = new Map(items.map((i) => [i.crmId!, i]));
     const outcomes = this.parseBatch(items, response, (r) => byId.get(r.id));
     const gone: BatchItem[] = [];
-    for (const error of response.data.errors ?? []) {
-      const mapped = batchItemError(error, {
-        method: 'POST',
-        path: batchPath(type, 'update'),
-        correlationId: response.correlationId,
-      });
-      for (const item of this.named(error, items, byId)) {
-        if (outcomes.has(item.traceId)) continue;
-        if (mapped instanceof CrmNotFoundError) gone.push(item);
-        else outcomes.set(item.traceId, { error: mapped });
-      }
-    }
+    this.collectErrors(type, 'update', items, response, outcomes, {
+      byId,
+      divert: (error, item) => {
+        if (!(error instanceof CrmNotFoundError)) return false;
+        gone.push(item);
+        return true;
+      },
+    });
     // Ids HubSpot no longer knows (merged or deleted there): re-matched one by one.
     for (const item of gone) {
       try {
@@ -392,19 +388,14 @@ export class HubspotAdapter implements CrmAdapter {
     });
     const outcomes = this.parseBatch(items, response, () => undefined);
     const adopt: BatchItem[] = [];
-    for (const error of response.data.errors ?? []) {
-      const mapped = batchItemError(error, {
-        method: 'POST',
-        path: batchPath(type, 'create'),
-        correlationId: response.correlationId,
-      });
-      for (const item of this.named(error, items)) {
-        if (outcomes.has(item.traceId)) continue;
-        if (mapped instanceof CrmConflictError && mapped.existingId) {
-          adopt.push({ ...item, crmId: mapped.existingId });
-        } else outcomes.set(item.traceId, { error: mapped });
-      }
-    }
+    this.collectErrors(type, 'create', items, response, outcomes, {
+      divert: (error, item) => {
+        if (!(error instanceof CrmConflictError) || !error.existingId)
+          return false;
+        adopt.push({ ...item, crmId: error.existingId });
+        return true;
+      },
+    });
     // Contacts whose email already exists: adopt the id HubSpot named and update it.
     if (adopt.length) {
       for (const round of rounds(adopt, (i) => i.crmId!)) {
@@ -447,12 +438,20 @@ export class HubspotAdapter implements CrmAdapter {
     return outcomes;
   }
 
+  /**
+   * Gives each input a 207 error names its own error, unless `divert` takes it for another path
+   * (an id HubSpot no longer knows, a create conflict naming the existing id).
+   */
   private collectErrors(
     type: string,
     action: string,
     items: BatchItem[],
     response: { data: HubspotBatchResponse; correlationId?: string },
     outcomes: Outcomes,
+    options: {
+      byId?: Map<string, BatchItem>;
+      divert?: (error: CrmError, item: BatchItem) => boolean;
+    } = {},
   ): void {
     for (const error of response.data.errors ?? []) {
       const mapped = batchItemError(error, {
@@ -460,8 +459,9 @@ export class HubspotAdapter implements CrmAdapter {
         path: batchPath(type, action),
         correlationId: response.correlationId,
       });
-      for (const item of this.named(error, items)) {
-        if (!outcomes.has(item.traceId))
+      for (const item of this.named(error, items, options.byId)) {
+        if (outcomes.has(item.traceId)) continue;
+        if (!options.divert?.(mapped, item))
           outcomes.set(item.traceId, { error: mapped });
       }
     }
