@@ -179,7 +179,7 @@ describe.each(DIALECTS)(
         await t.sync.sync(
           await t.ds.getRepository(CapContact).findOneOrFail({
             where: { id: contact.id },
-            relations: ['company'],
+            relations: { company: true },
           }),
         ),
       ).toEqual({ crm: 'hubspot', status: 'buffered' });

@@ -1,3 +1,4 @@
+import { selectTree } from '../sync/find-options.util';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { In } from 'typeorm';
@@ -204,7 +205,7 @@ export class SyncBatchService {
         resourceType: config.resourceType,
         resourceId: In(ids),
       },
-      select: ['resourceId', 'errorCount', 'state'],
+      select: selectTree(['resourceId', 'errorCount', 'state']),
     });
     return new Map(rows.map((row) => [row.resourceId, row]));
   }

@@ -1,3 +1,4 @@
+import { relationsTree, selectTree } from './find-options.util';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { In } from 'typeorm';
 import type { RelationMetadata } from 'typeorm/metadata/RelationMetadata';
@@ -131,7 +132,7 @@ export class SyncEngine {
       .getRepository(config.target)
       .findOne({
         where: { [config.primaryColumn.propertyName]: id },
-        relations,
+        relations: relationsTree(relations),
       });
     if (entity) this.loadedAt.set(entity, loadedAt);
     return entity;
@@ -148,7 +149,7 @@ export class SyncEngine {
           where: {
             [config.primaryColumn.propertyName]: In(ids.slice(i, i + 500)),
           },
-          relations,
+          relations: relationsTree(relations),
         })),
       );
     }
@@ -517,7 +518,7 @@ export class SyncEngine {
             resourceType: depConfig.resourceType,
             resourceId: In(ids.slice(i, i + 500)),
           },
-          select: ['resourceId', 'crmId'],
+          select: selectTree(['resourceId', 'crmId']),
         });
         for (const row of rows) crmIds.set(row.resourceId, row.crmId);
       }
@@ -627,7 +628,7 @@ export class SyncEngine {
               resourceId: In(related.slice(i, i + 500)),
               state: 'buffered',
             },
-            select: ['resourceId'],
+            select: selectTree(['resourceId']),
           });
           ids.push(...rows.map((row) => row.resourceId));
         }
@@ -762,7 +763,10 @@ export class SyncEngine {
       .getRepository(config.target)
       .findOne({
         where: { [config.primaryColumn.propertyName]: id },
-        select: [config.primaryColumn.propertyName, column.propertyName] as any,
+        select: selectTree([
+          config.primaryColumn.propertyName,
+          column.propertyName,
+        ]),
       });
     const ours = column.getEntityValue(entity);
     const theirs = current ? column.getEntityValue(current) : undefined;

@@ -1,3 +1,4 @@
+import { selectTree } from './find-options.util';
 import { Inject, Injectable, Optional, Type } from '@nestjs/common';
 import { In } from 'typeorm';
 import { ETLIFY_SYNC_PRODUCER } from '../etlify.constants';
@@ -151,7 +152,7 @@ export class SyncService {
           resourceType: config.resourceType,
           state: 'dead',
         },
-        select: ['id', 'resourceId'],
+        select: selectTree(['id', 'resourceId']),
       });
       if (!dead.length) continue;
       await this.store.repository.update(
