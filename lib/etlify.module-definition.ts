@@ -13,6 +13,7 @@ import type {
 import { captureModuleParts } from './capture/capture.module-parts';
 import type { ModuleParts } from './module-parts.interface';
 import { queueModuleParts } from './queue/queue.module-parts';
+import { opsModuleParts } from './ops/ops.module-parts';
 import { rateModuleParts } from './rate/rate.module-parts';
 import { staleModuleParts } from './stale/stale.module-parts';
 import { CrmSynchronisation } from './sync/crm-synchronisation.entity';
@@ -49,6 +50,7 @@ export const {
         captureModuleParts(extras),
         staleModuleParts(extras),
         rateModuleParts(extras),
+        opsModuleParts(extras),
       ];
       return {
         ...definition,

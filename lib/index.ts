@@ -41,3 +41,21 @@ export type {
   RedisRateGovernorOptions,
   RateRedisClient,
 } from './rate/rate-governor-options.interface';
+// Operations: explain, dead letters, status, run history, health, events, metrics, hooks.
+export * from './events/etlify-events.interface';
+export { ETLIFY_EVENTS } from './events/etlify-events.constants';
+export type { EtlifyEventName } from './events/etlify-events.constants';
+export * from './interfaces/etlify-entity-hooks.interface';
+export type * from './ops/explain.interface';
+export type { EntityRef } from './ops/explain.service';
+export type * from './ops/dead-letter.interface';
+export type * from './ops/status.interface';
+export type * from './ops/queue-inspector.interface';
+export { StatusService } from './ops/status.service';
+export { RunHistoryService } from './ops/run-history.service';
+export { EtlifyRun } from './ops/etlify-run.entity';
+export { CreateEtlifyRuns1765238400000 } from './migrations/create-etlify-runs.migration';
+export { EtlifyHealthIndicator } from './health/etlify.health-indicator';
+export type { EtlifyHealthResult } from './health/etlify.health-indicator';
+export type { EtlifyHealthThresholds } from './health/etlify-health.interface';
+export { METRIC_NAMES } from './metrics/etlify-metrics.constants';

@@ -5,7 +5,7 @@ import {
 } from '@angular-devkit/schematics/testing';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { CrmSynchronisation, EtlifyStaleSweep } from 'nestjs-etlify';
+import { CrmSynchronisation, EtlifyRun, EtlifyStaleSweep } from 'nestjs-etlify';
 import {
   createTestDatabase,
   DIALECTS,
@@ -54,7 +54,7 @@ describe.each(DIALECTS)('etlify-migration output on %s', (dialect) => {
     const ds = new DataSource({
       ...db.options,
       migrations,
-      entities: [CrmSynchronisation, EtlifyStaleSweep],
+      entities: [CrmSynchronisation, EtlifyStaleSweep, EtlifyRun],
     });
     sources.push(ds);
     await ds.initialize();
@@ -68,6 +68,7 @@ describe.each(DIALECTS)('etlify-migration output on %s', (dialect) => {
     const shape = await describeTables(mine);
     expect(Object.keys(shape)).toEqual([
       'crm_synchronisations',
+      'etlify_runs',
       'etlify_stale_sweeps',
     ]);
     expect(shape.crm_synchronisations.indices.map((i) => i.name)).toEqual(

@@ -55,7 +55,7 @@ const MAX_DEPENDANT_HOPS = 3;
 export class CaptureService
   implements CaptureSink, OnApplicationBootstrap, BeforeApplicationShutdown
 {
-  private readonly logger = new Logger('Etlify');
+  private readonly logger = new Logger(CaptureService.name);
   private readonly inFlight = new Set<Promise<void>>();
   /** Entity class → relations of other entities that list it in `dependencies`. */
   private readonly dependants = new Map<Function, DependantRelation[]>();

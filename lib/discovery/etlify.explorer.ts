@@ -20,7 +20,7 @@ import { EtlifyMetadataAccessor } from './etlify-metadata.accessor';
  */
 @Injectable()
 export class EtlifyExplorer implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('Etlify');
+  private readonly logger = new Logger(EtlifyExplorer.name);
 
   constructor(
     private readonly registry: CrmRegistry,

@@ -36,6 +36,19 @@ export interface CrmBatchUpsertResult {
   error?: CrmError;
 }
 
+export interface CrmReadRequest {
+  objectType: string;
+  crmId: string;
+  /** Properties to return (the payload's keys). */
+  properties: string[];
+}
+
+/** A record as the CRM holds it; property values as the CRM returns them (HubSpot: strings). */
+export interface CrmRecordView {
+  id: string;
+  properties: Record<string, string | number | boolean | null>;
+}
+
 /** Context handed to adapters that want it (optional `attach`). */
 export interface CrmAdapterContext {
   /** The CRM name from the module options. */
@@ -56,6 +69,8 @@ export interface CrmAdapter {
   /** Optional bulk path: one result per input, in any order. */
   batchUpsert?(req: CrmBatchUpsertRequest): Promise<CrmBatchUpsertResult[]>;
   batchDelete?(req: { objectType: string; crmIds: string[] }): Promise<void>;
+  /** Optional: reads one record, or null when the CRM does not have it (`explain({ remote: true })`). */
+  read?(req: CrmReadRequest): Promise<CrmRecordView | null>;
   /** Called once at boot with the CRM's name and its rate governor. */
   attach?(context: CrmAdapterContext): void;
   /** Called on application shutdown (close sockets, timers). */

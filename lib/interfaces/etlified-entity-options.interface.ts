@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { EtlifyEntityHooks } from './etlify-entity-hooks.interface';
 import type { EtlifySerializer } from './serializer.interface';
 
 export interface EtlifiedEntityOptions<T = any> {
@@ -20,4 +21,11 @@ export interface EtlifiedEntityOptions<T = any> {
   updatedAtColumn?: string;
   /** What a soft delete does in the CRM: `delete` (default) or `ignore`. */
   onSoftRemove?: 'delete' | 'ignore';
+  /**
+   * Property of a column that receives the record's CRM id after each sync. Written without
+   * touching the update timestamp and without TypeORM listeners, so it triggers no other sync.
+   */
+  crmIdColumn?: string;
+  /** `afterSync` / `onError` callbacks (an injectable class implementing EtlifyEntityHooks). */
+  hooks?: Type<EtlifyEntityHooks<T>>;
 }

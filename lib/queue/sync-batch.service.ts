@@ -1,5 +1,5 @@
 import { selectTree } from '../sync/find-options.util';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { In } from 'typeorm';
 import { ETLIFY_QUEUE, ETLIFY_SYNC_PRODUCER } from '../etlify.constants';
@@ -12,6 +12,8 @@ import { SyncEngine } from '../sync/sync-engine.service';
 import { SyncStateStore } from '../sync/sync-state.store';
 import type { SyncJobData } from './sync-job.interface';
 import { markLoading } from './queue.util';
+import { SyncMonitor } from '../events/sync-monitor.service';
+import { batchLine } from '../events/log-lines.util';
 
 interface Waiter {
   job: Job<SyncJobData>;
@@ -42,7 +44,7 @@ type RecordResult =
  */
 @Injectable()
 export class SyncBatchService {
-  private readonly logger = new Logger('Etlify');
+  private readonly logger = new Logger(SyncBatchService.name);
   private readonly pending = new Map<string, PendingBatch>();
   private readonly running = new Set<Promise<void>>();
   private draining = false;
@@ -53,6 +55,7 @@ export class SyncBatchService {
     private readonly engine: SyncEngine,
     private readonly store: SyncStateStore,
     @Inject(ETLIFY_SYNC_PRODUCER) private readonly producer: SyncJobProducer,
+    @Optional() private readonly monitor?: SyncMonitor,
   ) {}
 
   /** Settles when the batch holding the job is synced: resolves with its outcome, rejects to retry. */
@@ -105,6 +108,7 @@ export class SyncBatchService {
       byId.set(id, [...(byId.get(id) ?? []), waiter]);
     }
     let results: Map<string, RecordResult>;
+    const startedAt = Date.now();
     try {
       // Before the read: from now on a new change gets a follow-up job instead of collapsing here.
       await markLoading(
@@ -124,6 +128,24 @@ export class SyncBatchService {
       const result = results.get(id)!;
       for (const waiter of waiters) settle(waiter, result);
     }
+    // Operations: change-to-CRM latency from each job's enqueue (right after its commit), one log line.
+    this.monitor?.delivered(
+      batch.config,
+      batch.waiters
+        .filter(
+          (w) =>
+            results.get(String(w.job.data.resourceId))?.outcome.status ===
+            'synced',
+        )
+        .map((w) => w.job.timestamp),
+    );
+    this.logger.log(
+      batchLine(
+        batch.config,
+        [...results.values()].map((r) => r.outcome.status),
+        Date.now() - startedAt,
+      ),
+    );
   }
 
   /** Loads the records fresh, syncs them in one go and sorts each outcome into done / retry / dead. */

@@ -31,7 +31,7 @@ import { closeQueue } from './queue.util';
 export class SyncJobProcessor
   implements OnApplicationBootstrap, BeforeApplicationShutdown
 {
-  private readonly logger = new Logger('Etlify');
+  private readonly logger = new Logger(SyncJobProcessor.name);
   private configs?: Map<string, EntitySyncConfig>;
   private started = false;
 

@@ -37,7 +37,7 @@ const PIPELINE_CHUNK = 500;
  */
 @Injectable()
 export class BullSyncJobProducer implements SyncJobProducer {
-  private readonly logger = new Logger('Etlify');
+  private readonly logger = new Logger(BullSyncJobProducer.name);
 
   constructor(
     @Inject(ETLIFY_QUEUE) private readonly queue: Queue,

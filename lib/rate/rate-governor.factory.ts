@@ -17,7 +17,7 @@ import { RedisRateGovernor } from './redis-rate.governor';
  */
 @Injectable()
 export class RateGovernorFactory {
-  private readonly logger = new Logger('Etlify');
+  private readonly logger = new Logger(RateGovernorFactory.name);
 
   constructor(
     private readonly moduleRef: ModuleRef,

@@ -22,6 +22,8 @@ export class CrmRegistry {
   private resolved?: ResolvedEtlifyOptions;
   private readonly crms = new Map<string, RegisteredCrm>();
   private readonly entities = new Map<Function, EntitySyncConfig[]>();
+  /** The users' adapters, when an instrumented view stands in front of them. */
+  private readonly ownAdapters = new Map<string, CrmAdapter>();
   private source?: DataSource;
 
   constructor(
@@ -80,8 +82,9 @@ export class CrmRegistry {
     return crm;
   }
 
+  /** The adapter instance the user passed (what @InjectCrmAdapter hands out). */
   getAdapter(name: string): CrmAdapter {
-    return this.getCrm(name).adapter;
+    return this.ownAdapters.get(name) ?? this.getCrm(name).adapter;
   }
 
   /** Entity configurations, all or those of one entity class. */
@@ -124,5 +127,14 @@ export class CrmRegistry {
   /** Used by the explorer at boot, once the rate governor of a CRM is built. */
   setRateGovernor(name: string, governor: RegisteredCrm['rateGovernor']): void {
     this.getCrm(name).rateGovernor = governor;
+  }
+
+  /** Operations, at boot: puts a view (metrics) in front of each CRM's adapter; getAdapter keeps the user's. */
+  instrumentAdapters(wrap: (crm: RegisteredCrm) => CrmAdapter): void {
+    for (const crm of this.getCrms()) {
+      if (this.ownAdapters.has(crm.name)) continue;
+      this.ownAdapters.set(crm.name, crm.adapter);
+      crm.adapter = wrap(crm);
+    }
   }
 }

@@ -26,6 +26,8 @@ export interface StaleQueryPlan {
   }): string;
   /** How many records are stale (for progress and ETA). */
   count(options: { incremental: boolean }): string;
+  /** Operations: since when the oldest stale record waits (its change, or its last sync for a dependency's). */
+  oldest(): string;
 }
 
 function updateColumnOf(
@@ -127,6 +129,8 @@ export function buildStaleQueryPlan(
       `SELECT ${pk} AS id ${body(keyset, incremental)} ORDER BY ${pk} LIMIT ${Math.max(1, Math.floor(limit))}`,
     count: ({ incremental }) =>
       `SELECT COUNT(*) AS n ${body(false, incremental)}`,
+    oldest: () =>
+      `SELECT MIN(CASE WHEN ${synced} IS NULL OR ${sql.col('t', updated)} > ${synced} THEN ${sql.col('t', updated)} ELSE ${synced} END) AS oldest ${body(false, false)}`,
   };
 }
 

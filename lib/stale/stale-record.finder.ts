@@ -71,6 +71,26 @@ export class StaleRecordFinder {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /** Operations: since when the oldest stale record of this entity waits, or null when none is stale. */
+  async oldestStale(config: EntitySyncConfig): Promise<Date | null> {
+    const [text, values] = this.sql.bind(
+      this.plan(config).oldest(),
+      this.params(config, undefined, undefined),
+    );
+    const rows: Array<{ oldest: unknown }> =
+      await this.registry.dataSource.query(text, values);
+    const value = rows[0]?.oldest;
+    if (value === null || value === undefined) return null;
+    // SQLite hands back UTC text without a zone.
+    return value instanceof Date
+      ? value
+      : new Date(
+          /Z|[+-]\d\d:?\d\d$/.test(String(value))
+            ? String(value)
+            : `${String(value).replace(' ', 'T')}Z`,
+        );
+  }
+
   private get sql(): StaleSql {
     this.sqlHelper ??= new StaleSql(this.registry.dataSource);
     return this.sqlHelper;

@@ -59,7 +59,7 @@ async function* prefetch<T>(pages: AsyncGenerator<T>): AsyncGenerator<T> {
  */
 @Injectable()
 export class StaleSyncService implements OnApplicationBootstrap {
-  private readonly logger = new Logger('Etlify');
+  private readonly logger = new Logger(StaleSyncService.name);
 
   constructor(
     private readonly registry: CrmRegistry,

@@ -1,6 +1,7 @@
 import {
   Injectable,
   Logger,
+  Optional,
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
@@ -18,6 +19,8 @@ import type { BatchSyncStats } from '../interfaces/sync-outcome.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { errorMessage } from '../sync/redact.util';
 import { SyncService } from '../sync/sync.service';
+import { SyncMonitor } from '../events/sync-monitor.service';
+import { RunHistoryService } from '../ops/run-history.service';
 import { DatabaseSweepLock } from './database-sweep.lock';
 import { RedisSweepLock } from './redis-sweep.lock';
 import { StaleSyncService } from './stale-sync.service';
@@ -33,7 +36,7 @@ import type { SweepLock, SweepLockRedisClient } from './sweep-lock.interface';
 export class StaleSweeper
   implements OnApplicationBootstrap, OnApplicationShutdown
 {
-  private readonly logger = new Logger('Etlify');
+  private readonly logger = new Logger(StaleSweeper.name);
   private job?: CronJob;
   private scheduler?: SchedulerRegistry;
   private lock?: SweepLock;
@@ -44,6 +47,9 @@ export class StaleSweeper
     private readonly syncService: SyncService,
     private readonly staleSync: StaleSyncService,
     private readonly moduleRef: ModuleRef,
+    // Operations: run history and the sweep_finished event.
+    @Optional() private readonly runs?: RunHistoryService,
+    @Optional() private readonly monitor?: SyncMonitor,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -127,7 +133,12 @@ export class StaleSweeper
         ...options,
       });
       this.logger.log(summaryLine(stats, Date.now() - started));
+      await this.runs?.record('sweep', new Date(started), stats);
+      this.monitor?.sweepFinished(new Date(started), stats);
       return stats;
+    } catch (error) {
+      await this.runs?.record('sweep', new Date(started), null, error);
+      throw error;
     } finally {
       clearInterval(renewal);
       await lock.release(token).catch(() => undefined);

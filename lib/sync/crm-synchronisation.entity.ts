@@ -10,7 +10,14 @@ import { SYNC_STATE_TABLE } from '../etlify.constants';
 
 /** Lifecycle of a record's sync for one CRM. */
 export type CrmSyncState =
-  'pending' | 'synced' | 'skipped' | 'error' | 'dead' | 'buffered';
+  | 'pending'
+  | 'synced'
+  | 'skipped'
+  | 'error'
+  | 'dead'
+  | 'buffered'
+  /** A dead letter an operator gave up on (`discardDeadLetter`); synced again once the record changes. */
+  | 'discarded';
 
 /**
  * One row per (CRM, entity type, record): the CRM id and the digest of the last payload sent.
@@ -82,6 +89,32 @@ export class CrmSynchronisation {
     nullable: true,
   })
   leaseExpiresAt!: Date | null;
+
+  // Operations: what `explain` and the dead-letter list show about the last failure and a discard.
+
+  /** `CrmError.category` of the last failure, or `LOCAL` for serializer and payload errors. */
+  @Column({
+    name: 'last_error_category',
+    type: 'varchar',
+    length: 32,
+    nullable: true,
+  })
+  lastErrorCategory!: string | null;
+
+  /** The CRM's id for the last failed request (HubSpot's correlation id). */
+  @Column({
+    name: 'last_correlation_id',
+    type: 'varchar',
+    length: 128,
+    nullable: true,
+  })
+  lastCorrelationId!: string | null;
+
+  @Column({ name: 'discard_reason', type: 'text', nullable: true })
+  discardReason!: string | null;
+
+  @Column({ name: 'discarded_at', type: Date, precision: 3, nullable: true })
+  discardedAt!: Date | null;
 
   @CreateDateColumn({ name: 'created_at' })
   createdAt!: Date;

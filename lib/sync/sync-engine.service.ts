@@ -19,6 +19,7 @@ import type { SerializeContext } from '../interfaces/serializer.interface';
 import type { SyncJobProducer } from '../interfaces/sync-job-producer.interface';
 import type { SyncOutcome } from '../interfaces/sync-outcome.interface';
 import { CrmRegistry } from '../registry/crm.registry';
+import { SyncMonitor } from '../events/sync-monitor.service';
 import { CrmSynchronisation } from './crm-synchronisation.entity';
 import { findRelatedOwnerIds, relatedId } from './dependants.util';
 import { assertValidPayload } from './payload.util';
@@ -75,7 +76,7 @@ const stateKey = (config: EntitySyncConfig, resourceId: string) =>
 export class SyncEngine {
   /** Load time of the records this engine loaded itself (see coveredSince). */
   private readonly loadedAt = new WeakMap<object, Date>();
-  private readonly logger = new Logger('Etlify');
+  private readonly logger = new Logger(SyncEngine.name);
   private readonly dependencyRelations = new Map<
     EntitySyncConfig,
     DependencyRelation[]
@@ -91,6 +92,8 @@ export class SyncEngine {
     @Optional()
     @Inject(ETLIFY_SYNC_PRODUCER)
     private readonly producer?: SyncJobProducer,
+    /** Operations: events, metrics, failure details, hooks (see SyncMonitor). */
+    @Optional() private readonly monitor?: SyncMonitor,
   ) {}
 
   resourceId(config: EntitySyncConfig, entity: any): string {
@@ -206,6 +209,10 @@ export class SyncEngine {
         { state: 'synced' },
       );
     }
+    if (outcome.status === 'not_modified')
+      this.monitor?.notModified(config, [
+        { resourceId: key.resourceId, crmId: outcome.crmId ?? null },
+      ]);
     // not_modified too: a dependant may have been buffered while this record's first sync ran.
     if (outcome.status === 'synced' || outcome.status === 'not_modified')
       await this.releaseBuffered(config, [key.resourceId], context);
@@ -348,6 +355,15 @@ export class SyncEngine {
     }
     // Unchanged records are now known to match the CRM as of startedAt: the stale finder can drop them.
     await this.store.touchSynced(verified, startedAt);
+    this.monitor?.notModified(
+      config,
+      candidates
+        .filter((c) => outcomes.has(c.entity))
+        .map((c) => ({
+          resourceId: c.key.resourceId,
+          crmId: outcomes.get(c.entity)!.crmId ?? null,
+        })),
+    );
 
     // Records another caller (or a process that died) holds right now; synced once their leases end.
     const contendedAll: any[] = [];
@@ -744,10 +760,20 @@ export class SyncEngine {
       // A bad record is isolated: its error is recorded, the others go on.
       const message = errorMessage(error);
       const row = await this.store.ensure(key);
-      await this.store.markFailed(row.id, null, message, crm.maxSyncErrors);
-      this.logger.warn(
-        `${config.resourceType}#${key.resourceId} → ${crm.name}: ${message}`,
+      const state = await this.store.markFailed(
+        row.id,
+        null,
+        message,
+        crm.maxSyncErrors,
       );
+      await this.monitor?.failed(config, {
+        resourceId: key.resourceId,
+        entity,
+        error,
+        before: row,
+        after: state,
+        counted: true,
+      });
       return { crm: crm.name, status: 'error', error: message };
     }
   }
@@ -808,6 +834,14 @@ export class SyncEngine {
         syncedAt: startedAt,
         serializerVersion: config.serializerVersion,
       });
+      await this.monitor?.synced(config, [
+        {
+          entity: prepared.entity,
+          resourceId: prepared.key.resourceId,
+          crmId: String(crmId),
+          created: !row.crmId,
+        },
+      ]);
       return { crm: crm.name, status: 'synced', crmId: String(crmId) };
     } catch (error) {
       return this.fail(config, crm, row, token, prepared, error);
@@ -885,6 +919,15 @@ export class SyncEngine {
         serializerVersion: config.serializerVersion,
       })),
     );
+    await this.monitor?.synced(
+      config,
+      synced.map(({ item, crmId }) => ({
+        entity: item.entity,
+        resourceId: item.key.resourceId,
+        crmId,
+        created: !item.row.crmId,
+      })),
+    );
     for (const { item, crmId } of synced)
       outcomes.set(item.entity, { crm: crm.name, status: 'synced', crmId });
     return outcomes;
@@ -900,16 +943,21 @@ export class SyncEngine {
   ): Promise<SyncOutcome> {
     const message = errorMessage(error);
     const counts = countsTowardDeadLetter(error);
-    await this.store.markFailed(
+    const state = await this.store.markFailed(
       row.id,
       token,
       message,
       crm.maxSyncErrors,
       counts,
     );
-    this.logger.warn(
-      `${config.resourceType}#${prepared.key.resourceId} → ${crm.name}: ${message}`,
-    );
+    await this.monitor?.failed(config, {
+      resourceId: prepared.key.resourceId,
+      entity: prepared.entity,
+      error,
+      before: row,
+      after: state,
+      counted: counts,
+    });
     const retryAfterMs =
       error instanceof CrmError ? error.retryAfterMs : undefined;
     return {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { SYNC_LEASE_MS } from '../etlify.constants';
 import { CrmRegistry } from '../registry/crm.registry';
 import { CrmSyncState, CrmSynchronisation } from './crm-synchronisation.entity';
@@ -9,6 +9,15 @@ export interface SyncStateKey {
   crmName: string;
   resourceType: string;
   resourceId: string;
+}
+
+/** Which dead letters to read. */
+export interface DeadLetterFilter {
+  crmName?: string;
+  resourceTypes?: string[];
+  category?: string;
+  limit: number;
+  afterId?: number;
 }
 
 /**
@@ -296,5 +305,113 @@ export class SyncStateStore {
       .set({ leaseToken: null, leaseExpiresAt: null })
       .where('id = :id AND lease_token = :token', { id: rowId, token })
       .execute();
+  }
+
+  // ---- Operations: reads for explain, dead letters and status; failure details; discards ----
+
+  /** State rows per CRM, entity and state. */
+  async countByState(): Promise<
+    Array<{
+      crmName: string;
+      resourceType: string;
+      state: string;
+      count: number;
+    }>
+  > {
+    const rows = await this.repository
+      .createQueryBuilder('s')
+      .select('s.crm_name', 'crmName')
+      .addSelect('s.resource_type', 'resourceType')
+      .addSelect('s.state', 'state')
+      .addSelect('COUNT(*)', 'count')
+      .groupBy('s.crm_name')
+      .addGroupBy('s.resource_type')
+      .addGroupBy('s.state')
+      .getRawMany<{
+        crmName: string;
+        resourceType: string;
+        state: string;
+        count: unknown;
+      }>();
+    return rows.map((row) => ({ ...row, count: Number(row.count) }));
+  }
+
+  /** Dead-lettered rows, oldest id first, after `afterId` (keyset paging). */
+  findDeadLetters(filter: DeadLetterFilter): Promise<CrmSynchronisation[]> {
+    const qb = this.deadLetterQuery(filter).orderBy('s.id', 'ASC');
+    if (filter.afterId !== undefined)
+      qb.andWhere('s.id > :afterId', { afterId: filter.afterId });
+    return qb.take(filter.limit).getMany();
+  }
+
+  countDeadLetters(
+    filter: Omit<DeadLetterFilter, 'limit' | 'afterId'>,
+  ): Promise<number> {
+    return this.deadLetterQuery(filter).getCount();
+  }
+
+  /** Category and correlation id of the failure `markFailed` just recorded. */
+  async recordFailureDetails(
+    key: SyncStateKey,
+    details: { category: string; correlationId: string | null },
+  ): Promise<void> {
+    await this.repository.update(
+      { ...key },
+      {
+        lastErrorCategory: details.category.slice(0, 32),
+        lastCorrelationId: details.correlationId?.slice(0, 128) ?? null,
+      },
+    );
+  }
+
+  /**
+   * Takes a dead letter out of the list, keeping why. Stamped as covered now (with the current
+   * serializer version) so the stale finder leaves it alone until the record changes.
+   */
+  async discard(
+    rowId: number,
+    reason: string,
+    at: Date,
+    serializerVersion: number | null,
+  ): Promise<boolean> {
+    const result = await this.repository.update(
+      { id: rowId, state: 'dead' },
+      {
+        state: 'discarded',
+        // A change after the discard gets the full maxSyncErrors attempts again.
+        errorCount: 0,
+        discardReason: reason,
+        discardedAt: at,
+        lastSyncedAt: at,
+        serializerVersion,
+      },
+    );
+    return result.affected === 1;
+  }
+
+  /** Puts one dead letter back (error count reset); false when the row is not dead. */
+  async revive(rowId: number): Promise<boolean> {
+    const result = await this.repository.update(
+      { id: rowId, state: In(['dead', 'discarded']) },
+      { state: 'error', errorCount: 0, discardReason: null, discardedAt: null },
+    );
+    return result.affected === 1;
+  }
+
+  private deadLetterQuery(filter: Omit<DeadLetterFilter, 'limit' | 'afterId'>) {
+    const qb = this.repository
+      .createQueryBuilder('s')
+      .where('s.state = :state', { state: 'dead' });
+    if (filter.crmName)
+      qb.andWhere('s.crm_name = :crm', { crm: filter.crmName });
+    if (filter.resourceTypes)
+      qb.andWhere('s.resource_type IN (:...types)', {
+        types: filter.resourceTypes.length ? filter.resourceTypes : [''],
+      });
+    if (filter.category)
+      qb.andWhere('s.last_error_category = :category', {
+        category: filter.category,
+      });
+    return qb;
   }
 }

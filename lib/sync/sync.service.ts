@@ -15,6 +15,15 @@ import { countsTowardDeadLetter } from './failure.util';
 import { errorMessage } from './redact.util';
 import { SyncEngine } from './sync-engine.service';
 import { SyncStateStore } from './sync-state.store';
+import { SyncMonitor } from '../events/sync-monitor.service';
+import type {
+  DeadLetter,
+  DeadLetterQuery,
+  Page,
+} from '../ops/dead-letter.interface';
+import { DeadLettersService } from '../ops/dead-letters.service';
+import type { ExplainOptions, SyncExplanation } from '../ops/explain.interface';
+import { EntityRef, ExplainService } from '../ops/explain.service';
 
 export interface SyncOptions {
   /** CRM name; may be omitted when the entity is mirrored into exactly one CRM. */
@@ -49,6 +58,10 @@ export class SyncService {
     @Optional()
     @Inject(ETLIFY_SYNC_PRODUCER)
     private readonly producer?: SyncJobProducer,
+    // Operations (explain, dead letters, events).
+    @Optional() private readonly explainer?: ExplainService,
+    @Optional() private readonly deadLetterOps?: DeadLettersService,
+    @Optional() private readonly monitor?: SyncMonitor,
   ) {}
 
   /** Syncs one record. CRM-side failures come back as `status: 'error'`; misuse throws. */
@@ -126,15 +139,24 @@ export class SyncService {
         crmId: row.crmId,
       });
       await this.store.remove(row.id);
+      this.monitor?.deleted(config, resourceId, row.crmId, existed);
       return { crm: crm.name, status: existed ? 'deleted' : 'not_found' };
     } catch (error) {
-      await this.store.markFailed(
+      const counted = countsTowardDeadLetter(error);
+      const state = await this.store.markFailed(
         row.id,
         null,
         errorMessage(error),
         crm.maxSyncErrors,
-        countsTowardDeadLetter(error),
+        counted,
       );
+      await this.monitor?.failed(config, {
+        resourceId,
+        error,
+        before: row,
+        after: state,
+        counted,
+      });
       throw error;
     }
   }
@@ -242,6 +264,64 @@ export class SyncService {
       .getEntityConfigs()
       .filter((c) => !options.crm || c.crm === options.crm)
       .filter((c) => !wanted || wanted.includes(c.resourceType));
+  }
+
+  // ---- Operations: explain and dead letters (lib/ops) ----
+
+  /**
+   * Where a record stands for one CRM and why, with one sentence for people. Reads the database
+   * and the queue only; `{ remote: true }` also reads the CRM record and diffs it with the payload.
+   */
+  explain(
+    ref: EntityRef,
+    options: ExplainOptions = {},
+  ): Promise<SyncExplanation> {
+    return this.ops('explain', this.explainer).explain(ref, options);
+  }
+
+  /** Dead-lettered records, paged (`next` → `after`), filterable by CRM, entity and error category. */
+  deadLetters(query: DeadLetterQuery = {}): Promise<Page<DeadLetter>> {
+    return this.ops('deadLetters', this.deadLetterOps).list(query);
+  }
+
+  countDeadLetters(
+    query: Omit<DeadLetterQuery, 'limit' | 'after'> = {},
+  ): Promise<number> {
+    return this.ops('countDeadLetters', this.deadLetterOps).count(query);
+  }
+
+  /** Puts one dead letter back and syncs it (enqueued with a queue, else now). */
+  retryDeadLetter<T>(
+    entityClass: Type<T> | Function | string,
+    id: string | number,
+    options: { crm?: string } = {},
+  ): Promise<SyncOutcome> {
+    return this.ops('retryDeadLetter', this.deadLetterOps).retry(
+      entityClass,
+      id,
+      options,
+    );
+  }
+
+  /** Takes one dead letter off the list until the record changes; the reason is kept on its state. */
+  discardDeadLetter<T>(
+    entityClass: Type<T> | Function | string,
+    id: string | number,
+    options: { crm?: string; reason: string },
+  ): Promise<DeadLetter> {
+    return this.ops('discardDeadLetter', this.deadLetterOps).discard(
+      entityClass,
+      id,
+      options,
+    );
+  }
+
+  private ops<T>(method: string, service: T | undefined): T {
+    if (!service)
+      throw new Error(
+        `SyncService.${method}: the operations providers are not part of this module`,
+      );
+    return service;
   }
 
   private shouldEnqueue(
