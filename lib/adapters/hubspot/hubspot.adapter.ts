@@ -13,6 +13,8 @@ import type {
   CrmBatchUpsertRequest,
   CrmBatchUpsertResult,
   CrmDeleteRequest,
+  CrmReadRequest,
+  CrmRecordView,
   CrmUpsertRequest,
 } from '../../interfaces/crm-adapter.interface';
 import { InProcessRateGovernor } from '../../rate/in-process-rate.governor';
@@ -156,6 +158,25 @@ export class HubspotAdapter implements CrmAdapter {
       return true;
     } catch (error) {
       if (error instanceof CrmNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  /** Operations (`explain({ remote: true })`): one record's properties, or null when HubSpot has none. */
+  async read(req: CrmReadRequest): Promise<CrmRecordView | null> {
+    const type = objectTypeOf(req.objectType);
+    try {
+      const response = await this.client.request<HubspotRecordJson>({
+        method: 'GET',
+        path: objectPath(type, req.crmId),
+        query: { properties: req.properties.join(',') },
+      });
+      return {
+        id: String(response.data?.id ?? req.crmId),
+        properties: response.data?.properties ?? {},
+      };
+    } catch (error) {
+      if (error instanceof CrmNotFoundError) return null;
       throw error;
     }
   }
