@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { BullModule } from '@nestjs/bull';
-import { DynamicModule, Injectable } from '@nestjs/common';
+import { DynamicModule, Injectable, Type } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -131,7 +131,7 @@ export interface OpsAppSettings {
   dailyLimit?: number;
 }
 
-export function opsImports(settings: OpsAppSettings): DynamicModule[] {
+export function opsImports(settings: OpsAppSettings): Array<DynamicModule | Type<unknown>> {
   const queue = settings.queue;
   return [
     TypeOrmModule.forRoot({
