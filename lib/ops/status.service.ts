@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { withTimeout } from '../queue/queue.util';
 import { CrmRegistry } from '../registry/crm.registry';
 import { StaleRecordFinder } from '../stale/stale-record.finder';
 import { SyncStateStore } from '../sync/sync-state.store';
@@ -37,7 +38,14 @@ export class StatusService {
     let oldestStale: number | null | undefined =
       options.stale === false ? undefined : null;
     for (const crm of this.registry.getCrms()) {
-      const snapshot = await crm.rateGovernor?.snapshot?.();
+      // A Redis-backed governor must not hang the status when Redis is down.
+      const snapshot = crm.rateGovernor?.snapshot
+        ? await withTimeout(
+            Promise.resolve(crm.rateGovernor.snapshot()),
+            REDIS_PING_TIMEOUT_MS,
+            'rate governor snapshot',
+          ).catch(() => undefined)
+        : undefined;
       const status: CrmStatus = {
         name: crm.name,
         enabled: crm.enabled,

@@ -126,7 +126,7 @@ export interface OpsAppSettings {
   hubspotUrl: string;
   /** Bull queue on the shared Redis (its own name and prefix), or inline. */
   queue?: { name: string; prefix: string; processors?: boolean };
-  redis?: { host: string; port: number };
+  redis?: { host: string; port: number; disconnectTimeout?: number };
   maxSyncErrors?: number;
   dailyLimit?: number;
 }
