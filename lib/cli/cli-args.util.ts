@@ -1,6 +1,8 @@
 /** A parsed command line: the command, `--flag value` options (repeatable) and boolean flags. */
 export interface ParsedArgs {
   command?: string;
+  /** Arguments after the command that are not options (`explain Contact 42`). */
+  positionals: string[];
   options: Map<string, string[]>;
   flags: Set<string>;
 }
@@ -16,7 +18,11 @@ export function parseArgs(
   valued: readonly string[],
   booleans: readonly string[],
 ): ParsedArgs {
-  const parsed: ParsedArgs = { options: new Map(), flags: new Set() };
+  const parsed: ParsedArgs = {
+    positionals: [],
+    options: new Map(),
+    flags: new Set(),
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
@@ -28,7 +34,8 @@ export function parseArgs(
         parsed.flags.add('help');
         continue;
       }
-      throw new CliUsageError(`unexpected argument "${arg}"`);
+      parsed.positionals.push(arg);
+      continue;
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);

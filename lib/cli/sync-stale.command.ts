@@ -13,6 +13,7 @@ import {
   ParsedArgs,
 } from './cli-args.util';
 import { ProgressReporter, ProgressStream } from './progress.reporter';
+import { recordRun } from './cli-app.util';
 
 export const SYNC_STALE_USAGE = `Usage: etlify sync-stale --module <file> [options]
 
@@ -54,7 +55,7 @@ export interface CliIo {
 }
 
 /** Warnings and errors of the app go to stderr, so stdout holds only the summary (or its JSON). */
-class StderrLogger implements LoggerService {
+export class StderrLogger implements LoggerService {
   constructor(private readonly stream: ProgressStream) {}
   log(): void {}
   warn(message: unknown, context?: string): void {
@@ -111,6 +112,8 @@ export async function syncStaleCommand(
   args: ParsedArgs,
   io: CliIo,
 ): Promise<number> {
+  if (args.positionals.length)
+    throw new CliUsageError(`unexpected argument "${args.positionals[0]}"`);
   const file = lastValue(args, 'module');
   if (!file) throw new CliUsageError('--module <file> is required');
   const batchText = lastValue(args, 'batch-size');
@@ -164,6 +167,8 @@ export async function syncStaleCommand(
     const started = Date.now();
     const stats = await sync.syncStale(options);
     reporter.done();
+    if (!dryRun)
+      await recordRun(app, 'cli:sync-stale', new Date(started), stats);
     io.stdout.write(
       json
         ? `${JSON.stringify(stats)}\n`
