@@ -1,8 +1,10 @@
 import { BullModule } from '@nestjs/bull';
 import { Module, Type } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EtlifyModule, HubspotAdapter } from 'nestjs-etlify';
 import { Company } from './companies/company.entity';
+import { HealthController } from './health/health.controller';
 import { CompanyEtlifySerializer } from './companies/company.etlify-serializer';
 import { Investment } from './investments/investment.entity';
 import { User } from './users/user.entity';
@@ -34,6 +36,8 @@ export function createAppModule(options: {
       }),
       TypeOrmModule.forFeature([Company, User, Investment]),
       ...queue,
+      // GET /health (see sample/health): served when the app runs over HTTP (npm run sample:serve).
+      TerminusModule,
       EtlifyModule.forRoot({
         crms: [
           {
@@ -51,6 +55,7 @@ export function createAppModule(options: {
         staleSweep: false,
       }),
     ],
+    controllers: [HealthController],
     providers: [UserEtlifySerializer, CompanyEtlifySerializer],
   })
   class AppModule {}
