@@ -12,6 +12,8 @@ const BENCHES = [
   'queue-e2e',
   'stale-finder',
   'noop-resync',
+  'change-latency',
+  'metrics-cost',
 ];
 
 function main(): void {
