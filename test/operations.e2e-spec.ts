@@ -3,7 +3,6 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
 import { DataSource, Repository } from 'typeorm';
 import {
-  CrmSynchronisation,
   EtlifyHealthIndicator,
   ETLIFY_EVENTS,
   METRIC_NAMES,
@@ -28,7 +27,6 @@ describe('operations on PostgreSQL + the HubSpot sandbox (inline)', () => {
   let sync: SyncService;
   let contacts: Repository<OpsContact>;
   let companies: Repository<OpsCompany>;
-  let states: Repository<CrmSynchronisation>;
   let hooks: OpsContactHooks;
   const events: Array<{ name: string; payload: any }> = [];
   let n = 0;
@@ -48,7 +46,6 @@ describe('operations on PostgreSQL + the HubSpot sandbox (inline)', () => {
     const ds = app.get(DataSource);
     contacts = ds.getRepository(OpsContact);
     companies = ds.getRepository(OpsCompany);
-    states = ds.getRepository(CrmSynchronisation);
     app.get(EventEmitter2).onAny((name, payload) => {
       events.push({ name: String(name), payload });
     });
