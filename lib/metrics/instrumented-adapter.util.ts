@@ -24,7 +24,9 @@ export function instrumentAdapter(
   return new Proxy(adapter, {
     get(target, property) {
       const value = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value as unknown;
+      // The class itself stays as it is: `adapter.constructor.name` must still name the user's class.
+      if (typeof value !== 'function' || property === 'constructor')
+        return value as unknown;
       const known = wrapped.get(value as Function);
       if (known) return known;
       const sizeOf =
