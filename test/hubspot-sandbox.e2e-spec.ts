@@ -276,18 +276,53 @@ describe('HubspotSandbox', () => {
       ).toEqual(['New', 'Old']);
     });
 
-    it('rejects a whole upsert batch when two inputs resolve to the same record', async () => {
+    it('refuses, per input, upsert inputs that resolve to a record another input already took', async () => {
       const res = await api('POST', '/crm/v3/objects/contacts/batch/upsert', {
         inputs: [
-          upsertInput('ok@example.com'),
-          upsertInput('dup@example.com'),
-          upsertInput('DUP@example.com'),
+          upsertInput('ok@example.com', { firstname: 'Ok' }),
+          upsertInput('dup@example.com', { firstname: 'First' }),
+          upsertInput('DUP@example.com', { firstname: 'Second' }),
         ],
       });
-      expect(res.status).toBe(400);
-      expect(res.body.category).toBe('VALIDATION_ERROR');
-      expect(res.body.message).toContain('Duplicate IDs');
-      expect(sandbox.records('contacts')).toHaveLength(0);
+      expect(res.status).toBe(207);
+      expect(res.body.numErrors).toBe(1);
+      expect(res.body.errors[0]).toMatchObject({
+        status: 'error',
+        category: 'VALIDATION_ERROR',
+        context: { ids: ['DUP@example.com'] },
+      });
+      expect(res.body.errors[0].message).toContain('Duplicate IDs');
+      expect(
+        sandbox
+          .records('contacts')
+          .map((r) => `${r.properties.email}:${r.properties.firstname}`)
+          .sort(),
+      ).toEqual(['dup@example.com:First', 'ok@example.com:Ok']);
+    });
+
+    it('rejects the whole upsert batch on duplicates when asked (upsertDuplicates: reject-batch)', async () => {
+      const { sandbox: strict, api: strictApi } = await started({
+        upsertDuplicates: 'reject-batch',
+      });
+      try {
+        const res = await strictApi(
+          'POST',
+          '/crm/v3/objects/contacts/batch/upsert',
+          {
+            inputs: [
+              upsertInput('ok@example.com'),
+              upsertInput('dup@example.com'),
+              upsertInput('DUP@example.com'),
+            ],
+          },
+        );
+        expect(res.status).toBe(400);
+        expect(res.body.category).toBe('VALIDATION_ERROR');
+        expect(res.body.message).toContain('Duplicate IDs');
+        expect(strict.records('contacts')).toHaveLength(0);
+      } finally {
+        await strict.stop();
+      }
     });
 
     it('upserts only by email or a unique-value property', async () => {
@@ -440,9 +475,10 @@ describe('HubspotSandbox', () => {
       expect(traced.body).toMatchObject({ status: 'COMPLETE', numErrors: 2 });
       expect(traced.body.results).toHaveLength(1);
       expect(traced.body.results[0]).toMatchObject({
-        objectWriteTraceId: 't0',
         properties: { email: 'fresh@example.com' },
       });
+      // Successful results do not echo the trace id: only errors name it.
+      expect(traced.body.results[0]).not.toHaveProperty('objectWriteTraceId');
       const byTrace = Object.fromEntries(
         traced.body.errors.map((e: any) => [
           e.context.objectWriteTraceId[0],
@@ -633,9 +669,9 @@ describe('HubspotSandbox', () => {
       expect(missing.status).toBe(404);
     });
 
-    it('merges records: the merged id 404s on PATCH and resolves to the survivor on GET', async () => {
+    it('merges mint a new id that both old ids follow on basic GET, PATCH and DELETE', async () => {
       const keep = await api('POST', '/crm/v3/objects/contacts', {
-        properties: { email: 'keep@example.com' },
+        properties: { email: 'keep@example.com', firstname: 'Keep' },
       });
       const drop = await api('POST', '/crm/v3/objects/contacts', {
         properties: { email: 'drop@example.com', phone: '123' },
@@ -645,47 +681,146 @@ describe('HubspotSandbox', () => {
         objectIdToMerge: drop.body.id,
       });
       expect(merged.status).toBe(200);
+      const newId = merged.body.id;
+      expect([keep.body.id, drop.body.id]).not.toContain(newId);
       expect(merged.body).toMatchObject({
-        id: keep.body.id,
         properties: {
           email: 'keep@example.com',
+          firstname: 'Keep',
           phone: '123',
           hs_additional_emails: 'drop@example.com',
+          hs_object_id: newId,
         },
       });
-      const patch = await api(
-        'PATCH',
-        `/crm/v3/objects/contacts/${drop.body.id}`,
-        { properties: { lastname: 'X' } },
+      expect(
+        merged.body.properties.hs_merged_object_ids.split(';').sort(),
+      ).toEqual([keep.body.id, drop.body.id].sort());
+      expect(sandbox.records('contacts').map((r) => r.id)).toEqual([newId]);
+
+      for (const oldId of [keep.body.id, drop.body.id]) {
+        const read = await api('GET', `/crm/v3/objects/contacts/${oldId}`);
+        expect([oldId, read.status, read.body.id]).toEqual([oldId, 200, newId]);
+        const patch = await api('PATCH', `/crm/v3/objects/contacts/${oldId}`, {
+          properties: { lastname: `via-${oldId}` },
+        });
+        expect([oldId, patch.status, patch.body.id]).toEqual([
+          oldId,
+          200,
+          newId,
+        ]);
+      }
+      expect(sandbox.record('contacts', newId)?.properties.lastname).toBe(
+        `via-${drop.body.id}`,
       );
-      expect(patch.status).toBe(404);
-      const read = await api('GET', `/crm/v3/objects/contacts/${drop.body.id}`);
-      expect(read.status).toBe(200);
-      expect(read.body.id).toBe(keep.body.id);
       const byOldEmail = await api(
         'GET',
         '/crm/v3/objects/contacts/drop@example.com?idProperty=email',
       );
-      expect(byOldEmail.body.id).toBe(keep.body.id);
-      expect(sandbox.records('contacts').map((r) => r.id)).toEqual([
-        keep.body.id,
-      ]);
+      expect(byOldEmail.body.id).toBe(newId);
 
-      const c1 = await api('POST', '/crm/v3/objects/companies', {
-        properties: { name: 'A' },
-      });
-      const c2 = await api('POST', '/crm/v3/objects/companies', {
-        properties: { name: 'B' },
-      });
-      const survivor = sandbox.mergeRecords(
-        'companies',
-        c1.body.id,
-        c2.body.id,
+      // Batch endpoints do not follow old ids.
+      const batchRead = await api(
+        'POST',
+        '/crm/v3/objects/contacts/batch/read',
+        {
+          inputs: [{ id: keep.body.id }, { id: newId }],
+          properties: ['email'],
+        },
       );
-      expect(survivor.properties.hs_merged_object_ids).toBe(c2.body.id);
+      expect(batchRead.status).toBe(207);
+      expect(batchRead.body.results.map((r: any) => r.id)).toEqual([newId]);
+      expect(batchRead.body.errors).toEqual([
+        expect.objectContaining({
+          category: 'OBJECT_NOT_FOUND',
+          context: { ids: [keep.body.id] },
+        }),
+      ]);
+      const batchUpdate = await api(
+        'POST',
+        '/crm/v3/objects/contacts/batch/update',
+        {
+          inputs: [
+            { id: drop.body.id, properties: { firstname: 'Lost' } },
+            { id: newId, properties: { jobtitle: 'CTO' } },
+          ],
+        },
+      );
+      expect(batchUpdate.status).toBe(207);
+      expect(batchUpdate.body.errors[0]).toMatchObject({
+        category: 'OBJECT_NOT_FOUND',
+        context: { ids: [drop.body.id] },
+      });
+      expect(sandbox.record('contacts', newId)?.properties).toMatchObject({
+        firstname: 'Keep',
+        jobtitle: 'CTO',
+      });
+
+      // A delete by an old id archives the merged record itself.
+      const del = await api(
+        'DELETE',
+        `/crm/v3/objects/contacts/${drop.body.id}`,
+      );
+      expect(del.status).toBe(204);
+      expect(sandbox.records('contacts')).toHaveLength(0);
+      expect(sandbox.record('contacts', newId)?.archived).toBe(true);
+    });
+
+    it('merges companies through sandbox.merge, moves associations and chains merges', async () => {
+      const ids: string[] = [];
+      for (const name of ['A', 'B', 'C']) {
+        ids.push(
+          (
+            await api('POST', '/crm/v3/objects/companies', {
+              properties: { name },
+            })
+          ).body.id,
+        );
+      }
+      const contact = await api('POST', '/crm/v3/objects/contacts', {
+        properties: { email: 'member@example.com' },
+        associations: [
+          {
+            to: { id: ids[1] },
+            types: [
+              {
+                associationCategory: 'HUBSPOT_DEFINED',
+                associationTypeId: 279,
+              },
+            ],
+          },
+        ],
+      });
+      const ab = sandbox.merge('companies', ids[0], ids[1]);
+      expect(ids).not.toContain(ab);
+      expect(sandbox.record('companies', ab)?.properties).toMatchObject({
+        name: 'A',
+        hs_merged_object_ids: `${ids[0]};${ids[1]}`,
+      });
+      expect(sandbox.associations('contacts', contact.body.id)).toEqual([
+        {
+          toObjectType: 'companies',
+          toObjectId: ab,
+          associationTypeIds: [279],
+        },
+      ]);
+      const abc = sandbox.merge('companies', ids[2], ab);
       expect(
-        (await api('DELETE', `/crm/v3/objects/companies/${c2.body.id}`)).status,
-      ).toBe(404);
+        sandbox
+          .record('companies', abc)
+          ?.properties.hs_merged_object_ids?.split(';')
+          .sort(),
+      ).toEqual([...ids, ab].sort());
+      for (const oldId of [...ids, ab]) {
+        expect(
+          (await api('GET', `/crm/v3/objects/companies/${oldId}`)).body.id,
+        ).toBe(abc);
+      }
+      expect(sandbox.records('companies').map((r) => r.id)).toEqual([abc]);
+      const self = await api('POST', '/crm/v3/objects/companies/merge', {
+        primaryObjectId: ids[0],
+        objectIdToMerge: abc,
+      });
+      expect(self.status).toBe(400);
     });
 
     it('GDPR-deletes contacts permanently', async () => {

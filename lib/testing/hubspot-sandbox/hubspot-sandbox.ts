@@ -92,7 +92,11 @@ const DEFAULT_LATE_MS = 30_000;
 const DEFAULT_SLOW_MS = 2_000;
 const DEFAULT_MIGRATION_RETRY_S = 30;
 /** Faults that apply the request whatever `afterWrite` says: the answer is what fails. */
-const ALWAYS_APPLIED = new Set<SandboxFaultKind>(['late', 'truncated', 'empty']);
+const ALWAYS_APPLIED = new Set<SandboxFaultKind>([
+  'late',
+  'truncated',
+  'empty',
+]);
 
 const JSON_TYPE = 'application/json;charset=utf-8';
 
@@ -128,7 +132,9 @@ export class HubspotSandbox {
     const fixedZone =
       options.utcOffsetMinutes !== undefined && options.timeZone === undefined;
     this.clock = new PortalClock(
-      fixedZone ? fixedZoneName(options.utcOffsetMinutes as number) : this.options.timeZone,
+      fixedZone
+        ? fixedZoneName(options.utcOffsetMinutes as number)
+        : this.options.timeZone,
       options.utcOffsetMinutes,
       options.now ?? Date.now,
     );
@@ -444,7 +450,9 @@ export class HubspotSandbox {
           : 1;
       return send(rateLimited(policy), {
         ...(isSearch ? {} : this.limiter.peekHeaders(token, at)),
-        ...(this.options.retryAfter ? { 'Retry-After': String(retryAfter) } : {}),
+        ...(this.options.retryAfter
+          ? { 'Retry-After': String(retryAfter) }
+          : {}),
       });
     }
 

@@ -1,5 +1,6 @@
 /** The APIs the sandbox serves, whatever version prefix they are called with. */
-export type SandboxApi = 'objects' | 'properties' | 'associations' | 'account-info';
+export type SandboxApi =
+  'objects' | 'properties' | 'associations' | 'account-info';
 
 export interface ParsedApiPath {
   api: SandboxApi;

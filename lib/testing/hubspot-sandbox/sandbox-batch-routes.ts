@@ -11,7 +11,11 @@ import type {
   SandboxStore,
   StoredRecord,
 } from './sandbox-store';
-import type { RouteConfig, RouteRequest, RouteResponse } from './sandbox-routes';
+import type {
+  RouteConfig,
+  RouteRequest,
+  RouteResponse,
+} from './sandbox-routes';
 
 export interface BatchError {
   status: 'error';
@@ -109,7 +113,13 @@ export class SandboxBatchRoutes {
       if (record) results.push(store.toJson(record, names));
       else missing.push(id);
     }
-    return this.result(200, results, notFoundErrors(store, missing), req, false);
+    return this.result(
+      200,
+      results,
+      notFoundErrors(store, missing),
+      req,
+      false,
+    );
   }
 
   update(store: ObjectTypeStore, req: RouteRequest): RouteResponse {
@@ -240,10 +250,7 @@ export class SandboxBatchRoutes {
       const target =
         record ?? store.create(this.store.allocateId(), changes, req.now, lag);
       if (record) store.update(record, changes, req.now, lag);
-      return this.withTrace(
-        { ...store.toJson(target), new: !record },
-        traceId,
-      );
+      return this.withTrace({ ...store.toJson(target), new: !record }, traceId);
     });
     return this.result(200, results, errors, req, true);
   }

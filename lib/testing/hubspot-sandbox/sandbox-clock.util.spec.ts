@@ -26,9 +26,9 @@ describe('PortalClock', () => {
 
   it('supports a fixed offset and refuses unknown zones', () => {
     const fixed = clock('Etc/GMT+5', -300);
-    expect(new Date(fixed.nextMidnight(Date.UTC(2026, 2, 1, 3))).toISOString()).toBe(
-      '2026-03-01T05:00:00.000Z',
-    );
+    expect(
+      new Date(fixed.nextMidnight(Date.UTC(2026, 2, 1, 3))).toISOString(),
+    ).toBe('2026-03-01T05:00:00.000Z');
     expect(() => clock('Mars/Olympus')).toThrow(/not an IANA time zone/);
     expect(() => clock('UTC', 2_000)).toThrow(/utcOffsetMinutes/);
   });

@@ -30,7 +30,9 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Requests that change data: their fault can be played after the change (a ghost write). */
-export function isWrite(req: Pick<SandboxRequestInfo, 'method' | 'path'>): boolean {
+export function isWrite(
+  req: Pick<SandboxRequestInfo, 'method' | 'path'>,
+): boolean {
   if (req.method === 'PATCH' || req.method === 'DELETE' || req.method === 'PUT')
     return true;
   return (

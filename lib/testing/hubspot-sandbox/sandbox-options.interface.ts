@@ -29,7 +29,10 @@ export type SandboxFaultKind =
   | 'empty';
 
 /** Faults that can follow an applied write (a ghost write). */
-export type SandboxGhostKind = Exclude<SandboxFaultKind, '429' | 'slow' | '423'>;
+export type SandboxGhostKind = Exclude<
+  SandboxFaultKind,
+  '429' | 'slow' | '423'
+>;
 
 /** HubSpot's rate-limit policies, as named in 429 bodies. */
 export type SandboxRatePolicy = 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY';
