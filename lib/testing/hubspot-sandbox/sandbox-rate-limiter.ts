@@ -55,7 +55,7 @@ export class SandboxRateLimiter {
 
   /**
    * Charges one call, or refuses it. `exemptFromDaily` calls (account-info, how a client learns
-   * when the quota resets) pass a spent daily quota but still count in the 10 s bucket.
+   * when the quota resets) neither count toward nor stop at the daily quota, but use the 10 s bucket.
    */
   check(
     token: string,
@@ -99,7 +99,7 @@ export class SandboxRateLimiter {
       };
     }
     budget.tenSecond.add(now);
-    budget.dayCount++;
+    if (!exemptFromDaily) budget.dayCount++;
     return { headers: this.headers(budget, now) };
   }
 
