@@ -2,6 +2,12 @@
 import 'reflect-metadata';
 import { CliUsageError, parseArgs } from './cli-args.util';
 import {
+  PROVISION_FLAGS,
+  PROVISION_USAGE,
+  PROVISION_VALUED,
+  provisionCommand,
+} from './provision.command';
+import {
   SYNC_STALE_FLAGS,
   SYNC_STALE_USAGE,
   SYNC_STALE_VALUED,
@@ -12,6 +18,7 @@ const USAGE = `Usage: etlify <command> [options]
 
 Commands:
   sync-stale   find and sync stale records (backfill); see \`etlify sync-stale --help\`
+  provision    create or check the CRM key property (dry run unless --apply); see \`etlify provision --help\`
 `;
 
 /** The `etlify` bin shipped with nestjs-etlify. */
@@ -22,6 +29,14 @@ async function main(argv: string[]): Promise<number> {
     cwd: process.cwd(),
   };
   try {
+    if (argv.find((a) => !a.startsWith('-')) === 'provision') {
+      const args = parseArgs(argv, PROVISION_VALUED, PROVISION_FLAGS);
+      if (args.flags.has('help')) {
+        io.stdout.write(`${PROVISION_USAGE}\n`);
+        return 0;
+      }
+      return await provisionCommand(args, io);
+    }
     const args = parseArgs(argv, SYNC_STALE_VALUED, SYNC_STALE_FLAGS);
     if (!args.command) {
       io.stdout.write(USAGE);

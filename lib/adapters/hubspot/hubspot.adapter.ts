@@ -29,7 +29,11 @@ import {
   toHubspotProperties,
   type HubspotProperties,
 } from './hubspot-payload.util';
-import { HubspotPropertyProvisioner } from './hubspot-property.provisioner';
+import {
+  HubspotPropertyProvisioner,
+  keyPropertyDefinition,
+  type ProvisionResult,
+} from './hubspot-property.provisioner';
 import { SecretRedactor } from './hubspot-secret.util';
 
 /**
@@ -113,6 +117,32 @@ export class HubspotAdapter implements CrmAdapter {
 
   close(): void {
     this.#client.close();
+  }
+
+  /**
+   * Creates the key property on `objectType` when missing (`apply`, else a dry run), or checks
+   * it (unique, string). Says which scope is missing on a 403.
+   */
+  async provisionKeyProperty(
+    objectType: string,
+    options: { apply?: boolean } = {},
+  ): Promise<ProvisionResult> {
+    const name = this.#options.keyProperty;
+    if (!name) {
+      return {
+        objectType,
+        name: '',
+        status: 'ok',
+        message: `keyProperty is false: ${objectType} goes without a key property`,
+      };
+    }
+    const result = await this.#provisioner.ensure(
+      objectType,
+      keyPropertyDefinition(name, objectType),
+      options,
+    );
+    this.#identity.forget(objectType);
+    return result;
   }
 
   /** Forgets what was read of a type's properties (after provisioning them). */
