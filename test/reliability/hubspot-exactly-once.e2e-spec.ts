@@ -281,7 +281,7 @@ describe('HubspotAdapter: options and secrets', () => {
   });
 
   it('keeps the token out of inspect, JSON and keys; errors and logs never carry 12 of its characters', async () => {
-    const { sandbox, adapter, logger } = await harness(
+    const { adapter, logger } = await harness(
       { accessToken: 'another-token' },
       { maxRetries: 1 },
     );
