@@ -40,7 +40,7 @@ import {
  * with the same check: every company in HubSpot exactly once, with its current payload, and the
  * state table agreeing. CI scale; `npm run bench reliability` runs the large version.
  */
-const RECORDS = Number(process.env.ETLIFY_FAULT_RECORDS ?? 1000);
+const RECORDS = Number(process.env.ETLIFY_FAULT_RECORDS ?? 2000);
 const WORKERS = 4;
 const CONVERGE_MS = 150_000;
 
