@@ -65,6 +65,8 @@ export interface FaultAppOptions {
   prefix: string;
   queueName: string;
   processors: boolean;
+  /** Create the tables; default: in the producer process (processors false). */
+  synchronize?: boolean;
   adapter: Partial<HubspotAdapterOptions> & {
     accessToken: string;
     baseUrl: string;
@@ -82,7 +84,7 @@ export function faultAppModule(options: FaultAppOptions): DynamicModule {
       TypeOrmModule.forRoot({
         ...options.db,
         entities: [FaultCompany, CrmSynchronisation],
-        synchronize: options.processors === false,
+        synchronize: options.synchronize ?? options.processors === false,
         logging: false,
       } as any),
       BullModule.forRoot({
