@@ -157,12 +157,18 @@ describe('HubspotAdapter: first writes are safe to repeat', () => {
     const { sandbox, adapter } = await harness({}, { keyProperty: false });
     for (const kind of ['empty', 'truncated', '500'] as const) {
       sandbox.ghostWrite({ kind, method: 'POST', path: /\/deals$/ });
-      const error = await rejection(() =>
-        adapter.upsert({ objectType: 'deals', payload: { dealname: kind } }),
-      );
+      const write = () =>
+        adapter.upsert({
+          objectType: 'deals',
+          payload: { dealname: kind },
+          recordKey: `Deal:${kind}`,
+        });
+      const error = await rejection(write);
       expect(error).toBeInstanceOf(CrmAmbiguousWriteError);
       expect((error as CrmAmbiguousWriteError).retryable).toBe(false);
       expect((error as Error).message).toMatch(/etlify provision --apply/);
+      // Tried again (a queue retry): refused without a call, never a second create.
+      expect(await rejection(write)).toBe(error);
     }
     expect(sandbox.records('deals')).toHaveLength(3);
     expect(sandbox.callCount({ method: 'POST', path: /\/deals$/ })).toBe(3);

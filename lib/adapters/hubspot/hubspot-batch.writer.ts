@@ -112,7 +112,11 @@ export class HubspotBatchWriter {
           creates.push({
             key: record.key,
             props,
-            create: { props, match: plan.match },
+            create: {
+              props,
+              match: plan.match,
+              recordKey: recordKeyOf(record),
+            },
           });
       } catch (error) {
         out.set(record.key, { key: record.key, error: asCrmError(error) });

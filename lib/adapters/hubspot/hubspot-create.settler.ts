@@ -7,6 +7,8 @@ import { sleep } from './hubspot-http.util';
 export interface CreateItem {
   props: HubspotProperties;
   match?: { property: string; value: string };
+  /** The record's stable key: an unsettled create is not attempted again for it. */
+  recordKey?: string;
 }
 
 export type CreateOutcome = { crmId: string } | { error: CrmError };
@@ -18,6 +20,9 @@ export type CreateOutcome = { crmId: string } | { error: CrmError };
  * nothing to read it back by cannot be settled; its error says so and is not retryable.
  */
 export class HubspotCreateSettler {
+  /** Records whose create was lost with nothing to read it back by: never created again here. */
+  private readonly unsettled = new Map<string, CrmAmbiguousWriteError>();
+
   constructor(
     private readonly api: HubspotObjectsApi,
     private readonly settleDelayMs: number,
@@ -61,6 +66,8 @@ export class HubspotCreateSettler {
 
   /** One record: adopt what a search finds, else create; a lost answer is settled. */
   async createOne(type: string, item: CreateItem): Promise<string> {
+    const earlier = item.recordKey && this.unsettled.get(item.recordKey);
+    if (earlier) throw earlier;
     const found = (await this.existing(type, [item])).get(0);
     if (found) return this.api.patch(type, found, item.props);
     try {
@@ -103,17 +110,18 @@ export class HubspotCreateSettler {
         }
         continue;
       }
-      out.set(i, {
-        error: item.match
-          ? new CrmAmbiguousWriteError(
-              `${cause.message}; not found by ${item.match.property} after ${this.settleDelayMs} ms, so the next attempt looks for it again before creating`,
-              { retryable: true, retryAfterMs: this.settleDelayMs },
-            )
-          : new CrmAmbiguousWriteError(
-              `${cause.message}; the record has no key to read it back by, so it is not retried: check HubSpot for it, then retry the dead letter. Provision the key property (etlify provision --apply) to make first writes safe to repeat`,
-              { retryable: false },
-            ),
-      });
+      const error = item.match
+        ? new CrmAmbiguousWriteError(
+            `${cause.message}; not found by ${item.match.property} after ${this.settleDelayMs} ms, so the next attempt looks for it again before creating`,
+            { retryable: true, retryAfterMs: this.settleDelayMs },
+          )
+        : new CrmAmbiguousWriteError(
+            `${cause.message}; the record has no key to read it back by, so it is not retried: check HubSpot for it, then retry the dead letter. Provision the key property (etlify provision --apply) to make first writes safe to repeat`,
+            { retryable: false },
+          );
+      if (!item.match && item.recordKey)
+        this.unsettled.set(item.recordKey, error);
+      out.set(i, { error });
     }
     return out;
   }

@@ -213,7 +213,11 @@ export class HubspotAdapter implements CrmAdapter {
         await this.#api.upsertOne(type, plan.idProperty, plan.value, plan.props)
       ).id;
     }
-    return this.#settler.createOne(type, { props, match: plan.match });
+    return this.#settler.createOne(type, {
+      props,
+      match: plan.match,
+      recordKey,
+    });
   }
 
   /**
