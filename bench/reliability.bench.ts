@@ -160,18 +160,28 @@ async function converge(r: Rig, ids: number[], from: number): Promise<number> {
   await waitUntil(
     'convergence',
     async () => {
-      if ((await exactlyOnce(r.sandbox, r.companies, r.states, ids)).ok)
+      // The full check reads every row and record: only once every row says synced.
+      const synced = await r.states.countBy({
+        resourceType: 'FaultCompany',
+        state: 'synced' as never,
+      });
+      if (
+        synced >= ids.length &&
+        (await exactlyOnce(r.sandbox, r.companies, r.states, ids)).ok
+      )
         return true;
       if (Date.now() - sweep > 15_000) {
         sweep = Date.now();
         await sync
-          .syncStale({ entities: ['FaultCompany'], async: true })
-          .catch(() => undefined);
+          .syncStale({ entities: ['FaultCompany'], async: false })
+          .catch((error: Error) =>
+            console.warn(`stale sweep failed: ${error.message}`),
+          );
       }
       return false;
     },
     900_000,
-    250,
+    1_000,
   );
   return Date.now() - from;
 }

@@ -217,8 +217,10 @@ describe('fault suite: exactly once under HubSpot faults (PostgreSQL, 4 workers)
         if (Date.now() - lastSweep > 15_000) {
           lastSweep = Date.now();
           await sync
-            .syncStale({ entities: ['FaultCompany'], async: true })
-            .catch(() => undefined);
+            .syncStale({ entities: ['FaultCompany'], async: false })
+            .catch((error: Error) =>
+              console.warn(`stale sweep failed: ${error.message}`),
+            );
         }
         return false;
       },

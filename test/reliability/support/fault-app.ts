@@ -23,6 +23,7 @@ import {
   EtlifiedEntity,
   EtlifyModule,
   EtlifySerializer,
+  EtlifyStaleSweep,
   HubspotAdapter,
   type HubspotAdapterOptions,
 } from 'nestjs-etlify';
@@ -83,7 +84,7 @@ export function faultAppModule(options: FaultAppOptions): DynamicModule {
     imports: [
       TypeOrmModule.forRoot({
         ...options.db,
-        entities: [FaultCompany, CrmSynchronisation],
+        entities: [FaultCompany, CrmSynchronisation, EtlifyStaleSweep],
         synchronize: options.synchronize ?? options.processors === false,
         logging: false,
       } as any),
