@@ -5,7 +5,7 @@ import { Test } from '@nestjs/testing';
 import type { Queue } from 'bull';
 import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, In, Repository } from 'typeorm';
 import {
   CrmRegistry,
   CrmSynchronisation,
@@ -232,7 +232,7 @@ async function disrupt(r: Rig, ids: number[]) {
   const rows: Array<Record<string, string | number>> = [];
   const play = async (name: string, fault: () => Promise<void>) => {
     const changed = ids.slice(0, CHANGED);
-    await r.companies.increment({ id: changed as any }, 'revision', 1);
+    await r.companies.increment({ id: In(changed) }, 'revision', 1);
     const started = Date.now();
     await enqueue(r, changed);
     await fault();
@@ -274,6 +274,7 @@ async function disrupt(r: Rig, ids: number[]) {
 
 async function main(): Promise<void> {
   const baseline = await throughput(false);
+  console.table([baseline.row]);
   const faulty = await throughput(true);
   console.table([baseline.row, faulty.row]);
   console.log(
