@@ -14,6 +14,7 @@ const BENCHES = [
   'noop-resync',
   'change-latency',
   'metrics-cost',
+  'reliability',
 ];
 
 function main(): void {

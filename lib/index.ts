@@ -33,7 +33,19 @@ export type {
   StaleRunOptions,
 } from './stale/stale-run-options.interface';
 export { HubspotAdapter } from './adapters/hubspot/hubspot.adapter';
-export type { HubspotAdapterOptions } from './adapters/hubspot/hubspot-adapter-options.interface';
+export type {
+  HubspotAdapterOptions,
+  HubspotApiVersion,
+} from './adapters/hubspot/hubspot-adapter-options.interface';
+export {
+  HubspotPropertyProvisioner,
+  keyPropertyDefinition,
+} from './adapters/hubspot/hubspot-property.provisioner';
+export type {
+  PropertyDefinition,
+  ProvisionResult,
+  ProvisionStatus,
+} from './adapters/hubspot/hubspot-property.provisioner';
 export { InProcessRateGovernor } from './rate/in-process-rate.governor';
 export { RedisRateGovernor } from './rate/redis-rate.governor';
 export type {

@@ -31,6 +31,9 @@ import {
 } from 'nestjs-etlify/testing';
 
 const TOKEN = 'pat-na1-0f3c2a9e-adapter-secret-token';
+/** Paths of the adapter's default API version (2026-09). */
+const OBJECTS = '/crm/objects/2026-09';
+const PROPERTIES = '/crm/properties/2026-09';
 
 /** Keeps every log line so tests can read what the adapter said. */
 class CapturingLogger implements LoggerService {
@@ -136,7 +139,7 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       });
       expect(sandbox.records('contacts').map((r) => r.id)).toEqual([id]);
       expect(sandbox.counts()).toEqual({
-        'POST /crm/v3/objects/contacts/batch/upsert': 1,
+        [`POST ${OBJECTS}/contacts/batch/upsert`]: 1,
       });
     });
 
@@ -160,22 +163,19 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       });
       expect(second).toBe(first);
       expect(sandbox.records('companies')).toHaveLength(1);
-      expect(sandbox.callCount({ path: '/crm/v3/properties/companies' })).toBe(
-        1,
-      );
+      expect(sandbox.callCount({ path: `${PROPERTIES}/companies` })).toBe(1);
       expect(
-        sandbox.callCount({ path: '/crm/v3/objects/companies/batch/upsert' }),
+        sandbox.callCount({ path: `${OBJECTS}/companies/batch/upsert` }),
       ).toBe(2);
     });
 
-    it('creates and adopts the id named by a 409, then updates it', async () => {
+    it('upserts a contact by its email even without idProperty: no create, no 409', async () => {
       const { sandbox, adapter } = await harness();
       const existing = await adapter.upsert({
         objectType: 'contacts',
         payload: { email: email(3), firstname: 'Old' },
         idProperty: 'email',
       });
-      // No usable idProperty: the adapter creates, HubSpot answers 409 Existing ID.
       const id = await adapter.upsert({
         objectType: 'contacts',
         payload: { email: email(3).toUpperCase(), firstname: 'New' },
@@ -184,12 +184,8 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       expect(sandbox.records('contacts')).toHaveLength(1);
       expect(sandbox.record('contacts', id)?.properties.firstname).toBe('New');
       expect(
-        sandbox.callCount({
-          method: 'POST',
-          path: '/crm/v3/objects/contacts',
-          status: 409,
-        }),
-      ).toBe(1);
+        sandbox.callCount({ method: 'POST', path: `${OBJECTS}/contacts` }),
+      ).toBe(0);
     });
 
     it('searches only as a last resort, under the search budget (companies by domain)', async () => {
@@ -207,9 +203,9 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       });
       expect(again).toBe(id);
       expect(sandbox.records('companies')).toHaveLength(1);
-      expect(
-        sandbox.callCount({ path: '/crm/v3/objects/companies/search' }),
-      ).toBe(2);
+      expect(sandbox.callCount({ path: `${OBJECTS}/companies/search` })).toBe(
+        2,
+      );
     });
 
     it('rejects bad input with a clear error and no call', async () => {
@@ -288,8 +284,8 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
           .map((r) => `${r.method} ${r.path}`)
           .sort(),
       ).toEqual([
-        'POST /crm/v3/objects/contacts/batch/update',
-        'POST /crm/v3/objects/contacts/batch/upsert',
+        `POST ${OBJECTS}/contacts/batch/update`,
+        `POST ${OBJECTS}/contacts/batch/upsert`,
       ]);
       expect(
         sandbox.record('contacts', known.crmId!)?.properties.firstname,
@@ -319,37 +315,47 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       expect(sandbox.records('contacts')).toHaveLength(2);
     });
 
-    it('parses a 207 from batch/create: each input gets its id or its own error', async () => {
-      const { sandbox, adapter } = await harness();
-      const records = [
-        ...Array.from({ length: 4 }, (_, i) => ({
-          key: `c${i}`,
-          payload: { domain: `c${i}.test`, name: `Co ${i}` },
-        })),
-        { key: 'bad', payload: { domain: 'bad.test', no_such_property: 'x' } },
-      ];
-      const results = await adapter.batchUpsert({
-        objectType: 'companies',
-        idProperty: 'domain',
-        records,
-      });
-      expect(
-        sandbox.requests.find((r) => r.path.endsWith('/batch/create'))?.status,
-      ).toBe(207);
-      expect(sandbox.callCount({ path: /\/batch\/create$/ })).toBe(1);
-      const byKey = new Map(results.map((r) => [r.key, r]));
-      for (let i = 0; i < 4; i++) {
-        const id = byKey.get(`c${i}`)?.crmId;
-        expect(sandbox.record('companies', id!)?.properties.domain).toBe(
-          `c${i}.test`,
-        );
-      }
-      const bad = byKey.get('bad')!;
-      expect(bad.crmId).toBeUndefined();
-      expect(bad.error).toBeInstanceOf(CrmValidationError);
-      expect(bad.error?.message).toContain('no_such_property');
-      expect(sandbox.records('companies')).toHaveLength(4);
-    });
+    it.each([
+      ['v3', 207],
+      ['2026-09', 201],
+    ])(
+      'parses per-input errors of batch/create (%s answers %i): each input gets its id or its own error',
+      async (apiVersion, status) => {
+        const { sandbox, adapter } = await harness({}, { apiVersion });
+        const records = [
+          ...Array.from({ length: 4 }, (_, i) => ({
+            key: `c${i}`,
+            payload: { domain: `c${i}.test`, name: `Co ${i}` },
+          })),
+          {
+            key: 'bad',
+            payload: { domain: 'bad.test', no_such_property: 'x' },
+          },
+        ];
+        const results = await adapter.batchUpsert({
+          objectType: 'companies',
+          idProperty: 'domain',
+          records,
+        });
+        expect(
+          sandbox.requests.find((r) => r.path.endsWith('/batch/create'))
+            ?.status,
+        ).toBe(status);
+        expect(sandbox.callCount({ path: /\/batch\/create$/ })).toBe(1);
+        const byKey = new Map(results.map((r) => [r.key, r]));
+        for (let i = 0; i < 4; i++) {
+          const id = byKey.get(`c${i}`)?.crmId;
+          expect(sandbox.record('companies', id!)?.properties.domain).toBe(
+            `c${i}.test`,
+          );
+        }
+        const bad = byKey.get('bad')!;
+        expect(bad.crmId).toBeUndefined();
+        expect(bad.error).toBeInstanceOf(CrmValidationError);
+        expect(bad.error?.message).toContain('no_such_property');
+        expect(sandbox.records('companies')).toHaveLength(4);
+      },
+    );
 
     it('adopts Existing IDs from 207 conflicts of a contact batch create', async () => {
       const { sandbox, adapter } = await harness();
@@ -405,7 +411,7 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
   });
 
   describe('records merged or deleted in HubSpot', () => {
-    it('re-matches a merged id to the survivor instead of failing or duplicating', async () => {
+    it("follows a merged id to the merged record's new id instead of failing or duplicating", async () => {
       const { sandbox, adapter, logger } = await harness();
       const a = await adapter.upsert({
         objectType: 'contacts',
@@ -418,19 +424,22 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
         idProperty: 'email',
       });
       sandbox.mergeRecords('contacts', a, b);
+      // HubSpot mints a new id for the merged record; both old ids point to it.
+      const merged = sandbox.record('contacts', a)!.id;
+      expect([a, b]).not.toContain(merged);
       const id = await adapter.upsert({
         objectType: 'contacts',
         payload: { email: email('m2'), firstname: 'Merged' },
         idProperty: 'email',
         crmId: b,
       });
-      expect(id).toBe(a);
+      expect(id).toBe(merged);
       expect(sandbox.records('contacts')).toHaveLength(1);
-      expect(sandbox.record('contacts', a)?.properties.firstname).toBe(
+      expect(sandbox.record('contacts', merged)?.properties.firstname).toBe(
         'Merged',
       );
       expect(logger.lines.join('\n')).toContain(
-        `contacts ${b} was merged into ${a}`,
+        `contacts ${b} was merged into ${merged}`,
       );
     });
 
@@ -469,7 +478,9 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
         ],
       });
       const byKey = new Map(results.map((r) => [r.key, r.crmId]));
-      expect(byKey.get('b')).toBe(a);
+      // Batch update answers OBJECT_NOT_FOUND for the old id; the basic PATCH follows the merge.
+      expect(byKey.get('b')).toBe(sandbox.record('contacts', a)!.id);
+      expect(byKey.get('b')).not.toBe(a);
       expect(byKey.get('c')).toBe(c);
       expect(sandbox.records('contacts')).toHaveLength(2);
     });
@@ -493,7 +504,7 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       expect(id).not.toBe(gone);
       expect(sandbox.records('contacts').map((r) => r.id)).toEqual([id]);
       expect(logger.lines.join('\n')).toContain(
-        `contacts ${gone} no longer exists and no record matches email; created ${id}`,
+        `contacts ${gone} no longer exists in HubSpot; written again as ${id}`,
       );
     });
   });
@@ -531,25 +542,22 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       );
       expect(sandbox.records('contacts')).toHaveLength(31);
       // The lag is real: a search right now does not see the record (what the gem relies on).
-      const res = await fetch(
-        `${sandbox.baseUrl}/crm/v3/objects/contacts/search`,
-        {
-          method: 'POST',
-          headers: {
-            Authorization: `Bearer ${TOKEN}`,
-            'Content-Type': 'application/json',
-          },
-          body: JSON.stringify({
-            filterGroups: [
-              {
-                filters: [
-                  { propertyName: 'email', operator: 'EQ', value: email('l1') },
-                ],
-              },
-            ],
-          }),
+      const res = await fetch(`${sandbox.baseUrl}${OBJECTS}/contacts/search`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${TOKEN}`,
+          'Content-Type': 'application/json',
         },
-      );
+        body: JSON.stringify({
+          filterGroups: [
+            {
+              filters: [
+                { propertyName: 'email', operator: 'EQ', value: email('l1') },
+              ],
+            },
+          ],
+        }),
+      });
       expect(((await res.json()) as { total: number }).total).toBe(0);
     });
   });
@@ -642,7 +650,7 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       ] as const) {
         sandbox.injectFault({
           kind,
-          path: '/crm/v3/objects/contacts/batch/upsert',
+          path: `${OBJECTS}/contacts/batch/upsert`,
         });
       }
       const id = await adapter.upsert({
@@ -712,7 +720,7 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       sandbox.injectFault({
         kind: '429',
         policy: 'SECONDLY',
-        path: '/crm/v3/objects/companies/search',
+        path: `${OBJECTS}/companies/search`,
       });
       await adapter.upsert({
         objectType: 'companies',
@@ -738,9 +746,24 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       expect(error).toBeInstanceOf(CrmRateLimitError);
       const r = error as CrmRateLimitError;
       expect([r.policy, r.retryable, r.status]).toEqual(['DAILY', false, 429]);
-      expect(r.retryAfterMs).toBeGreaterThan(0);
-      expect(r.retryAfterMs).toBeLessThanOrEqual(86_400_000);
-      expect(sandbox.requests).toHaveLength(1);
+      // The wait runs to the portal's midnight (the sandbox's default portal is west of UTC).
+      const usage = await fetch(
+        `${sandbox.baseUrl}/account-info/v3/api-usage/daily/private-apps`,
+        { headers: { authorization: `Bearer ${TOKEN}` } },
+      ).then(
+        (res) =>
+          res.json() as Promise<{
+            results: Array<{ resetsAt: string; collectedAt: string }>;
+          }>,
+      );
+      const { resetsAt, collectedAt } = usage.results[0];
+      const portalWait = Date.parse(resetsAt) - Date.parse(collectedAt);
+      expect(Math.abs(r.retryAfterMs! - portalWait)).toBeLessThan(5_000);
+      expect(sandbox.requests.map((q) => q.path)).toEqual([
+        `${OBJECTS}/contacts/batch/upsert`,
+        '/account-info/v3/api-usage/daily/private-apps',
+        '/account-info/v3/api-usage/daily/private-apps',
+      ]);
       const next = await caught(() =>
         adapter.upsert({
           objectType: 'contacts',
@@ -750,7 +773,7 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       );
       expect(next).toBeInstanceOf(CrmRateLimitError);
       expect((next as CrmRateLimitError).retryable).toBe(false);
-      expect(sandbox.requests).toHaveLength(1);
+      expect(sandbox.requests).toHaveLength(3);
     });
 
     it('survives seeded random faults: every record synced once, none duplicated', async () => {
@@ -780,12 +803,12 @@ describe('HubspotAdapter against the HubSpot sandbox', () => {
       sandbox.injectFault({
         kind: '503',
         afterWrite: true,
-        path: '/crm/v3/objects/contacts/batch/upsert',
+        path: `${OBJECTS}/contacts/batch/upsert`,
       });
       sandbox.injectFault({
         kind: 'reset',
         afterWrite: true,
-        path: '/crm/v3/objects/contacts/batch/upsert',
+        path: `${OBJECTS}/contacts/batch/upsert`,
       });
       const records = Array.from({ length: 40 }, (_, i) => ({
         key: `g${i}`,
@@ -971,15 +994,14 @@ describe('SyncService through HubspotAdapter and the sandbox', () => {
       );
       const survivor = (await sync.sync(other, { crm: 'hubspot' })).crmId!;
       sandbox.mergeRecords('contacts', survivor, row.crmId!);
+      const merged = sandbox.record('contacts', survivor)!.id;
       ada.lastName = 'King';
       await users.save(ada);
       expect(await sync.sync(ada, { crm: 'hubspot' })).toMatchObject({
         status: 'synced',
-        crmId: survivor,
+        crmId: merged,
       });
-      expect((await states.findOneByOrFail({ id: row.id })).crmId).toBe(
-        survivor,
-      );
+      expect((await states.findOneByOrFail({ id: row.id })).crmId).toBe(merged);
       expect(sandbox.records('contacts')).toHaveLength(1);
       expect(
         (await app.get(CrmRegistry).getCrm('hubspot').rateGovernor!.snapshot!())

@@ -187,4 +187,44 @@ describe('HubspotSandbox conformance with @hubspot/api-client', () => {
       'TEN_SECONDLY_ROLLING',
     );
   });
+
+  it('parses merged records read by an old id, and per-input errors of a batch update', async () => {
+    const a = await hubspot.crm.companies.basicApi.create({
+      properties: { name: 'Merge A' },
+      associations: [],
+    });
+    const b = await hubspot.crm.companies.basicApi.create({
+      properties: { name: 'Merge B' },
+      associations: [],
+    });
+    const merged = await hubspot.crm.companies.basicApi.merge({
+      primaryObjectId: a.id,
+      objectIdToMerge: b.id,
+    });
+    expect([a.id, b.id]).not.toContain(merged.id);
+    const byOldId = await hubspot.crm.companies.basicApi.getById(b.id, [
+      'name',
+      'hs_merged_object_ids',
+    ]);
+    expect(byOldId.id).toBe(merged.id);
+    expect(byOldId.properties.name).toBe('Merge A');
+    expect(byOldId.properties.hs_merged_object_ids?.split(';').sort()).toEqual(
+      [a.id, b.id].sort(),
+    );
+    const updated = await hubspot.crm.companies.batchApi.update({
+      inputs: [
+        { id: a.id, properties: { name: 'Lost' } },
+        { id: merged.id, properties: { name: 'Kept' } },
+      ],
+    });
+    expect(updated.results.map((r) => r.id)).toEqual([merged.id]);
+    expect(
+      (updated as unknown as { errors: Array<{ context: unknown }> }).errors,
+    ).toEqual([
+      expect.objectContaining({
+        category: 'OBJECT_NOT_FOUND',
+        context: { ids: [a.id] },
+      }),
+    ]);
+  });
 });

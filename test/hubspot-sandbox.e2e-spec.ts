@@ -276,18 +276,53 @@ describe('HubspotSandbox', () => {
       ).toEqual(['New', 'Old']);
     });
 
-    it('rejects a whole upsert batch when two inputs resolve to the same record', async () => {
+    it('refuses, per input, upsert inputs that resolve to a record another input already took', async () => {
       const res = await api('POST', '/crm/v3/objects/contacts/batch/upsert', {
         inputs: [
-          upsertInput('ok@example.com'),
-          upsertInput('dup@example.com'),
-          upsertInput('DUP@example.com'),
+          upsertInput('ok@example.com', { firstname: 'Ok' }),
+          upsertInput('dup@example.com', { firstname: 'First' }),
+          upsertInput('DUP@example.com', { firstname: 'Second' }),
         ],
       });
-      expect(res.status).toBe(400);
-      expect(res.body.category).toBe('VALIDATION_ERROR');
-      expect(res.body.message).toContain('Duplicate IDs');
-      expect(sandbox.records('contacts')).toHaveLength(0);
+      expect(res.status).toBe(207);
+      expect(res.body.numErrors).toBe(1);
+      expect(res.body.errors[0]).toMatchObject({
+        status: 'error',
+        category: 'VALIDATION_ERROR',
+        context: { ids: ['DUP@example.com'] },
+      });
+      expect(res.body.errors[0].message).toContain('Duplicate IDs');
+      expect(
+        sandbox
+          .records('contacts')
+          .map((r) => `${r.properties.email}:${r.properties.firstname}`)
+          .sort(),
+      ).toEqual(['dup@example.com:First', 'ok@example.com:Ok']);
+    });
+
+    it('rejects the whole upsert batch on duplicates when asked (upsertDuplicates: reject-batch)', async () => {
+      const { sandbox: strict, api: strictApi } = await started({
+        upsertDuplicates: 'reject-batch',
+      });
+      try {
+        const res = await strictApi(
+          'POST',
+          '/crm/v3/objects/contacts/batch/upsert',
+          {
+            inputs: [
+              upsertInput('ok@example.com'),
+              upsertInput('dup@example.com'),
+              upsertInput('DUP@example.com'),
+            ],
+          },
+        );
+        expect(res.status).toBe(400);
+        expect(res.body.category).toBe('VALIDATION_ERROR');
+        expect(res.body.message).toContain('Duplicate IDs');
+        expect(strict.records('contacts')).toHaveLength(0);
+      } finally {
+        await strict.stop();
+      }
     });
 
     it('upserts only by email or a unique-value property', async () => {
@@ -440,9 +475,10 @@ describe('HubspotSandbox', () => {
       expect(traced.body).toMatchObject({ status: 'COMPLETE', numErrors: 2 });
       expect(traced.body.results).toHaveLength(1);
       expect(traced.body.results[0]).toMatchObject({
-        objectWriteTraceId: 't0',
         properties: { email: 'fresh@example.com' },
       });
+      // Successful results do not echo the trace id: only errors name it.
+      expect(traced.body.results[0]).not.toHaveProperty('objectWriteTraceId');
       const byTrace = Object.fromEntries(
         traced.body.errors.map((e: any) => [
           e.context.objectWriteTraceId[0],
@@ -633,9 +669,9 @@ describe('HubspotSandbox', () => {
       expect(missing.status).toBe(404);
     });
 
-    it('merges records: the merged id 404s on PATCH and resolves to the survivor on GET', async () => {
+    it('merges mint a new id that both old ids follow on basic GET, PATCH and DELETE', async () => {
       const keep = await api('POST', '/crm/v3/objects/contacts', {
-        properties: { email: 'keep@example.com' },
+        properties: { email: 'keep@example.com', firstname: 'Keep' },
       });
       const drop = await api('POST', '/crm/v3/objects/contacts', {
         properties: { email: 'drop@example.com', phone: '123' },
@@ -645,47 +681,146 @@ describe('HubspotSandbox', () => {
         objectIdToMerge: drop.body.id,
       });
       expect(merged.status).toBe(200);
+      const newId = merged.body.id;
+      expect([keep.body.id, drop.body.id]).not.toContain(newId);
       expect(merged.body).toMatchObject({
-        id: keep.body.id,
         properties: {
           email: 'keep@example.com',
+          firstname: 'Keep',
           phone: '123',
           hs_additional_emails: 'drop@example.com',
+          hs_object_id: newId,
         },
       });
-      const patch = await api(
-        'PATCH',
-        `/crm/v3/objects/contacts/${drop.body.id}`,
-        { properties: { lastname: 'X' } },
+      expect(
+        merged.body.properties.hs_merged_object_ids.split(';').sort(),
+      ).toEqual([keep.body.id, drop.body.id].sort());
+      expect(sandbox.records('contacts').map((r) => r.id)).toEqual([newId]);
+
+      for (const oldId of [keep.body.id, drop.body.id]) {
+        const read = await api('GET', `/crm/v3/objects/contacts/${oldId}`);
+        expect([oldId, read.status, read.body.id]).toEqual([oldId, 200, newId]);
+        const patch = await api('PATCH', `/crm/v3/objects/contacts/${oldId}`, {
+          properties: { lastname: `via-${oldId}` },
+        });
+        expect([oldId, patch.status, patch.body.id]).toEqual([
+          oldId,
+          200,
+          newId,
+        ]);
+      }
+      expect(sandbox.record('contacts', newId)?.properties.lastname).toBe(
+        `via-${drop.body.id}`,
       );
-      expect(patch.status).toBe(404);
-      const read = await api('GET', `/crm/v3/objects/contacts/${drop.body.id}`);
-      expect(read.status).toBe(200);
-      expect(read.body.id).toBe(keep.body.id);
       const byOldEmail = await api(
         'GET',
         '/crm/v3/objects/contacts/drop@example.com?idProperty=email',
       );
-      expect(byOldEmail.body.id).toBe(keep.body.id);
-      expect(sandbox.records('contacts').map((r) => r.id)).toEqual([
-        keep.body.id,
-      ]);
+      expect(byOldEmail.body.id).toBe(newId);
 
-      const c1 = await api('POST', '/crm/v3/objects/companies', {
-        properties: { name: 'A' },
-      });
-      const c2 = await api('POST', '/crm/v3/objects/companies', {
-        properties: { name: 'B' },
-      });
-      const survivor = sandbox.mergeRecords(
-        'companies',
-        c1.body.id,
-        c2.body.id,
+      // Batch endpoints do not follow old ids.
+      const batchRead = await api(
+        'POST',
+        '/crm/v3/objects/contacts/batch/read',
+        {
+          inputs: [{ id: keep.body.id }, { id: newId }],
+          properties: ['email'],
+        },
       );
-      expect(survivor.properties.hs_merged_object_ids).toBe(c2.body.id);
+      expect(batchRead.status).toBe(207);
+      expect(batchRead.body.results.map((r: any) => r.id)).toEqual([newId]);
+      expect(batchRead.body.errors).toEqual([
+        expect.objectContaining({
+          category: 'OBJECT_NOT_FOUND',
+          context: { ids: [keep.body.id] },
+        }),
+      ]);
+      const batchUpdate = await api(
+        'POST',
+        '/crm/v3/objects/contacts/batch/update',
+        {
+          inputs: [
+            { id: drop.body.id, properties: { firstname: 'Lost' } },
+            { id: newId, properties: { jobtitle: 'CTO' } },
+          ],
+        },
+      );
+      expect(batchUpdate.status).toBe(207);
+      expect(batchUpdate.body.errors[0]).toMatchObject({
+        category: 'OBJECT_NOT_FOUND',
+        context: { ids: [drop.body.id] },
+      });
+      expect(sandbox.record('contacts', newId)?.properties).toMatchObject({
+        firstname: 'Keep',
+        jobtitle: 'CTO',
+      });
+
+      // A delete by an old id archives the merged record itself.
+      const del = await api(
+        'DELETE',
+        `/crm/v3/objects/contacts/${drop.body.id}`,
+      );
+      expect(del.status).toBe(204);
+      expect(sandbox.records('contacts')).toHaveLength(0);
+      expect(sandbox.record('contacts', newId)?.archived).toBe(true);
+    });
+
+    it('merges companies through sandbox.merge, moves associations and chains merges', async () => {
+      const ids: string[] = [];
+      for (const name of ['A', 'B', 'C']) {
+        ids.push(
+          (
+            await api('POST', '/crm/v3/objects/companies', {
+              properties: { name },
+            })
+          ).body.id,
+        );
+      }
+      const contact = await api('POST', '/crm/v3/objects/contacts', {
+        properties: { email: 'member@example.com' },
+        associations: [
+          {
+            to: { id: ids[1] },
+            types: [
+              {
+                associationCategory: 'HUBSPOT_DEFINED',
+                associationTypeId: 279,
+              },
+            ],
+          },
+        ],
+      });
+      const ab = sandbox.merge('companies', ids[0], ids[1]);
+      expect(ids).not.toContain(ab);
+      expect(sandbox.record('companies', ab)?.properties).toMatchObject({
+        name: 'A',
+        hs_merged_object_ids: `${ids[0]};${ids[1]}`,
+      });
+      expect(sandbox.associations('contacts', contact.body.id)).toEqual([
+        {
+          toObjectType: 'companies',
+          toObjectId: ab,
+          associationTypeIds: [279],
+        },
+      ]);
+      const abc = sandbox.merge('companies', ids[2], ab);
       expect(
-        (await api('DELETE', `/crm/v3/objects/companies/${c2.body.id}`)).status,
-      ).toBe(404);
+        sandbox
+          .record('companies', abc)
+          ?.properties.hs_merged_object_ids?.split(';')
+          .sort(),
+      ).toEqual([...ids, ab].sort());
+      for (const oldId of [...ids, ab]) {
+        expect(
+          (await api('GET', `/crm/v3/objects/companies/${oldId}`)).body.id,
+        ).toBe(abc);
+      }
+      expect(sandbox.records('companies').map((r) => r.id)).toEqual([abc]);
+      const self = await api('POST', '/crm/v3/objects/companies/merge', {
+        primaryObjectId: ids[0],
+        objectIdToMerge: abc,
+      });
+      expect(self.status).toBe(400);
     });
 
     it('GDPR-deletes contacts permanently', async () => {
@@ -1510,6 +1645,822 @@ describe('HubspotSandbox', () => {
         fetch(`${baseUrl}/crm/v3/objects/contacts`),
       ).rejects.toThrow();
       agent.destroy();
+    });
+  });
+
+  describe('harsh defaults', () => {
+    const emails = (n: number, prefix = 'o') =>
+      Array.from({ length: n }, (_, i) => `${prefix}${i}@example.com`);
+
+    it('answers successful batch results in seeded random order, without objectWriteTraceId', async () => {
+      const run = async (options: HubspotSandboxOptions) => {
+        const { sandbox, api } = await started(options);
+        try {
+          const inputs = emails(20).map((email, i) => ({
+            properties: { email },
+            objectWriteTraceId: `t${i}`,
+          }));
+          const res = await api(
+            'POST',
+            '/crm/v3/objects/contacts/batch/create',
+            {
+              inputs,
+            },
+          );
+          expect(res.status).toBe(201);
+          return res.body.results as any[];
+        } finally {
+          await sandbox.stop();
+        }
+      };
+      const a = await run({ seed: 5 });
+      const b = await run({ seed: 5 });
+      const order = (results: any[]) =>
+        results.map((r) => r.properties.email as string);
+      expect(order(a)).toEqual(order(b));
+      expect(order(a)).not.toEqual(emails(20));
+      expect([...order(a)].sort()).toEqual([...emails(20)].sort());
+      expect(a.some((r) => 'objectWriteTraceId' in r)).toBe(false);
+
+      const kind = await run({
+        batchResultOrder: 'input',
+        traceIdsInResults: true,
+      });
+      expect(order(kind)).toEqual(emails(20));
+      expect(kind.map((r) => r.objectWriteTraceId)).toEqual(
+        emails(20).map((_, i) => `t${i}`),
+      );
+    });
+
+    it('answers batch update and upsert with 207 and one error per bad input, writing the others', async () => {
+      const { sandbox, api } = await started();
+      try {
+        const a = await api('POST', '/crm/v3/objects/contacts', {
+          properties: { email: 'a@example.com' },
+        });
+        const b = await api('POST', '/crm/v3/objects/contacts', {
+          properties: { email: 'b@example.com' },
+        });
+        const update = await api(
+          'POST',
+          '/crm/v3/objects/contacts/batch/update',
+          {
+            inputs: [
+              { id: a.body.id, properties: { firstname: 'Fine' } },
+              {
+                id: b.body.id,
+                properties: { lifecyclestage: 'fan' },
+                objectWriteTraceId: 'bad-b',
+              },
+            ],
+          },
+        );
+        expect(update.status).toBe(207);
+        expect(update.body).toMatchObject({ status: 'COMPLETE', numErrors: 1 });
+        expect(update.body.results.map((r: any) => r.id)).toEqual([a.body.id]);
+        expect(update.body.errors[0]).toMatchObject({
+          status: 'error',
+          category: 'VALIDATION_ERROR',
+          context: { ids: [b.body.id], objectWriteTraceId: ['bad-b'] },
+          errors: [expect.objectContaining({ code: 'INVALID_OPTION' })],
+        });
+        expect(
+          sandbox.record('contacts', a.body.id)?.properties.firstname,
+        ).toBe('Fine');
+
+        const upsert = await api(
+          'POST',
+          '/crm/v3/objects/contacts/batch/upsert',
+          {
+            inputs: [
+              upsertInput('c@example.com', { firstname: 'C' }),
+              upsertInput('d@example.com', { annualrevenue: '0x1F' }),
+              upsertInput('a@example.com', { email: 'b@example.com' }),
+            ],
+          },
+        );
+        expect(upsert.status).toBe(207);
+        expect(upsert.body.numErrors).toBe(2);
+        const byId = Object.fromEntries(
+          upsert.body.errors.map((e: any) => [e.context.ids[0], e]),
+        );
+        expect(byId['d@example.com'].errors[0].code).toBe('INVALID_LONG');
+        expect(byId['a@example.com'].category).toBe('CONFLICT');
+        expect(upsert.body.results).toEqual([
+          expect.objectContaining({
+            new: true,
+            properties: expect.objectContaining({ email: 'c@example.com' }),
+          }),
+        ]);
+        expect(
+          sandbox
+            .records('contacts')
+            .map((r) => r.properties.email)
+            .sort(),
+        ).toEqual(['a@example.com', 'b@example.com', 'c@example.com']);
+      } finally {
+        await sandbox.stop();
+      }
+
+      const { sandbox: strict, api: strictApi } = await started({
+        batchWriteErrors: 'whole-batch',
+      });
+      try {
+        const res = await strictApi(
+          'POST',
+          '/crm/v3/objects/contacts/batch/upsert',
+          {
+            inputs: [
+              upsertInput('c@example.com'),
+              upsertInput('d@example.com', { annualrevenue: '1e5' }),
+            ],
+          },
+        );
+        expect(res.status).toBe(400);
+        expect(res.body.errors[0].code).toBe('INVALID_LONG');
+        expect(strict.records('contacts')).toHaveLength(0);
+      } finally {
+        await strict.stop();
+      }
+    });
+
+    it('hides writes from search for 3-5 s by default, with seeded jitter', async () => {
+      let clock = Date.UTC(2026, 4, 1, 12);
+      const sandbox = new HubspotSandbox({
+        accessToken: TOKEN,
+        now: () => clock,
+        searchPerSecond: 1_000,
+      });
+      const { baseUrl } = await sandbox.start();
+      const api = client(baseUrl);
+      try {
+        await api('POST', '/crm/v3/objects/contacts/batch/create', {
+          inputs: emails(30, 's').map((email) => ({ properties: { email } })),
+        });
+        const visible = async () =>
+          (
+            await api('POST', '/crm/v3/objects/contacts/search', {
+              limit: 100,
+            })
+          ).body.total as number;
+        const start = clock;
+        expect(await visible()).toBe(0);
+        clock = start + 2_999;
+        expect(await visible()).toBe(0);
+        clock = start + 4_000;
+        const midway = await visible();
+        expect(midway).toBeGreaterThan(0);
+        expect(midway).toBeLessThan(30);
+        clock = start + 5_000;
+        expect(await visible()).toBe(30);
+        // Reads by id never lag.
+        const one = sandbox.records('contacts')[0];
+        expect(
+          (await api('GET', `/crm/v3/objects/contacts/${one.id}`)).status,
+        ).toBe(200);
+      } finally {
+        await sandbox.stop();
+      }
+    });
+
+    it('plays 477 Migration in Progress with Retry-After, without applying the call', async () => {
+      const { sandbox, api } = await started();
+      try {
+        sandbox.injectFault({ kind: '477', retryAfterSeconds: 3_600 });
+        const res = await api('POST', '/crm/v3/objects/contacts', {
+          properties: { email: 'moving@example.com' },
+        });
+        expect(res.status).toBe(477);
+        expect(res.headers.get('retry-after')).toBe('3600');
+        expect(res.body).toMatchObject({
+          status: 'error',
+          category: 'MIGRATION_IN_PROGRESS',
+          correlationId: res.headers.get('x-hubspot-correlation-id'),
+        });
+        expect(sandbox.records('contacts')).toHaveLength(0);
+        sandbox.injectFault({ kind: '477' });
+        expect(
+          (await api('GET', '/crm/v3/objects/contacts')).headers.get(
+            'retry-after',
+          ),
+        ).toBe('30');
+      } finally {
+        await sandbox.stop();
+      }
+    });
+
+    it('resets the daily quota at midnight in the portal time zone and reports it', async () => {
+      // 2026-01-15 23:30 UTC is 15:30 in Los Angeles (the default zone, UTC-8 in winter).
+      let clock = Date.UTC(2026, 0, 15, 23, 30);
+      const sandbox = new HubspotSandbox({
+        accessToken: TOKEN,
+        dailyLimit: 2,
+        retryAfter: true,
+        searchLagMs: 0,
+        now: () => clock,
+      });
+      const { baseUrl } = await sandbox.start();
+      const api = client(baseUrl);
+      try {
+        expect(sandbox.timeZone).toBe('America/Los_Angeles');
+        expect((await api('GET', '/crm/v3/objects/contacts')).status).toBe(200);
+        expect((await api('GET', '/crm/v3/objects/contacts')).status).toBe(200);
+        const limited = await api('GET', '/crm/v3/objects/contacts');
+        expect(limited.body.policyName).toBe('DAILY');
+        expect(Number(limited.headers.get('retry-after'))).toBe(8.5 * 3_600);
+
+        const usage = await api(
+          'GET',
+          '/account-info/v3/api-usage/daily/private-apps',
+        );
+        expect(usage.status).toBe(200);
+        expect(usage.body.results).toEqual([
+          {
+            name: 'private-apps-api-calls-daily',
+            usageLimit: 2,
+            currentUsage: 2,
+            collectedAt: new Date(clock).toISOString(),
+            fetchStatus: 'SUCCESS',
+            resetsAt: '2026-01-16T08:00:00.000Z',
+          },
+        ]);
+        const details = await api('GET', '/account-info/v3/details');
+        expect(details.body).toMatchObject({
+          timeZone: 'America/Los_Angeles',
+          utcOffset: '-08:00',
+          utcOffsetMilliseconds: -28_800_000,
+        });
+        expect(
+          (await api('GET', '/account-info/2026-03/details')).body.timeZone,
+        ).toBe('America/Los_Angeles');
+
+        // UTC midnight passes: still the same portal day, still refused.
+        clock = Date.UTC(2026, 0, 16, 0, 30);
+        const afterUtcMidnight = await api('GET', '/crm/v3/objects/contacts');
+        expect(afterUtcMidnight.status).toBe(429);
+        expect(afterUtcMidnight.body.policyName).toBe('DAILY');
+        clock = Date.UTC(2026, 0, 16, 8, 0, 1);
+        expect((await api('GET', '/crm/v3/objects/contacts')).status).toBe(200);
+      } finally {
+        await sandbox.stop();
+      }
+
+      const east = new HubspotSandbox({
+        utcOffsetMinutes: 120,
+        now: () => Date.UTC(2026, 0, 15, 23, 30),
+      });
+      const { baseUrl: eastUrl } = await east.start();
+      try {
+        const usage = await client(eastUrl)(
+          'GET',
+          '/account-info/v3/api-usage/daily/private-apps',
+        );
+        expect(usage.body.results[0].resetsAt).toBe('2026-01-16T22:00:00.000Z');
+        const details = await client(eastUrl)(
+          'GET',
+          '/account-info/v3/details',
+        );
+        expect(details.body).toMatchObject({
+          timeZone: 'Etc/GMT-2',
+          utcOffsetMilliseconds: 7_200_000,
+        });
+      } finally {
+        await east.stop();
+      }
+    });
+
+    it('serves date-versioned paths beside v3; 2026-09 batch writes report errors inside 200/201', async () => {
+      const { sandbox, api } = await started();
+      try {
+        const created = await api('POST', '/crm/objects/2026-03/contacts', {
+          properties: { email: 'dated@example.com' },
+        });
+        expect(created.status).toBe(201);
+        expect(
+          (await api('GET', `/crm/v3/objects/contacts/${created.body.id}`)).body
+            .properties.email,
+        ).toBe('dated@example.com');
+        expect(
+          (
+            await api('PATCH', `/crm/objects/2025-09/0-1/${created.body.id}`, {
+              properties: { firstname: 'Dated' },
+            })
+          ).status,
+        ).toBe(200);
+        const search = await api(
+          'POST',
+          '/crm/objects/2026-09/contacts/search',
+          {},
+        );
+        expect(search.body.total).toBe(1);
+        expect(search.headers.get('x-hubspot-ratelimit-max')).toBeNull();
+        expect(
+          (await api('GET', '/crm/properties/2026-03/contacts/email')).body
+            .name,
+        ).toBe('email');
+        const company = await api('POST', '/crm/objects/2026-03/companies', {
+          properties: { name: 'Dated Inc' },
+        });
+        const assoc = await api(
+          'POST',
+          '/crm/associations/2026-03/contacts/companies/batch/associate/default',
+          {
+            inputs: [
+              { from: { id: created.body.id }, to: { id: company.body.id } },
+            ],
+          },
+        );
+        expect(assoc.status).toBe(200);
+        expect(sandbox.associations('contacts', created.body.id)).toHaveLength(
+          1,
+        );
+        expect((await api('GET', '/crm/objects/2024-01/contacts')).status).toBe(
+          404,
+        );
+        expect((await api('GET', '/crm/objects/v3/contacts')).status).toBe(404);
+
+        const badUpsert = {
+          inputs: [
+            upsertInput('fine@example.com'),
+            upsertInput('bad@example.com', { lifecyclestage: 'fan' }),
+          ],
+        };
+        const legacy = await api(
+          'POST',
+          '/crm/objects/2026-03/contacts/batch/upsert',
+          badUpsert,
+        );
+        expect(legacy.status).toBe(207);
+        const current = await api(
+          'POST',
+          '/crm/objects/2026-09/contacts/batch/upsert',
+          badUpsert,
+        );
+        expect(current.status).toBe(200);
+        expect(current.body).toMatchObject({
+          numErrors: 1,
+          status: 'COMPLETE',
+        });
+        expect(current.body.errors[0].context.ids).toEqual(['bad@example.com']);
+        const create = await api(
+          'POST',
+          '/crm/objects/2026-09/contacts/batch/create',
+          {
+            inputs: [
+              {
+                properties: { email: 'new9@example.com' },
+                objectWriteTraceId: 'x',
+              },
+              {
+                properties: { email: 'fine@example.com' },
+                objectWriteTraceId: 'y',
+              },
+            ],
+          },
+        );
+        expect(create.status).toBe(201);
+        expect(create.body.errors[0]).toMatchObject({
+          category: 'CONFLICT',
+          context: { objectWriteTraceId: ['y'] },
+        });
+        const update = await api(
+          'POST',
+          '/crm/objects/2026-09/contacts/batch/update',
+          {
+            inputs: [{ id: '999999', properties: { firstname: 'x' } }],
+          },
+        );
+        expect(update.status).toBe(200);
+        expect(update.body.errors[0].category).toBe('OBJECT_NOT_FOUND');
+        // Batch read keeps its 207.
+        const read = await api(
+          'POST',
+          '/crm/objects/2026-09/contacts/batch/read',
+          {
+            inputs: [{ id: '999999' }],
+          },
+        );
+        expect(read.status).toBe(207);
+      } finally {
+        await sandbox.stop();
+      }
+      const { sandbox: only, api: onlyApi } = await started({
+        apiVersions: ['2026-03'],
+      });
+      try {
+        expect(
+          (await onlyApi('GET', '/crm/objects/2026-09/contacts')).status,
+        ).toBe(404);
+        expect(
+          (await onlyApi('GET', '/crm/objects/2026-03/contacts')).status,
+        ).toBe(200);
+      } finally {
+        await only.stop();
+      }
+    });
+
+    it('plays every kind of ghost write: applied, then the answer is lost, late, a 5xx or a cut body', async () => {
+      const { sandbox, api } = await started();
+      try {
+        const create = (email: string, signal?: AbortSignal) =>
+          fetch(`${sandbox.baseUrl}/crm/v3/objects/contacts`, {
+            method: 'POST',
+            headers: {
+              Authorization: `Bearer ${TOKEN}`,
+              'Content-Type': 'application/json',
+            },
+            body: JSON.stringify({ properties: { email } }),
+            signal,
+          });
+        const stored = () =>
+          sandbox
+            .records('contacts')
+            .map((r) => r.properties.email)
+            .sort();
+
+        // A ghost write skips reads: the GET passes, the POST after it is the ghost.
+        sandbox.ghostWrite({ kind: 'reset' });
+        expect((await api('GET', '/crm/v3/objects/contacts')).status).toBe(200);
+        await expect(create('reset@example.com')).rejects.toThrow();
+
+        sandbox.ghostWrite({ kind: 'timeout' });
+        await expect(
+          create('timeout@example.com', AbortSignal.timeout(200)),
+        ).rejects.toThrow();
+
+        sandbox.ghostWrite({ kind: 'late', delayMs: 400 });
+        await expect(
+          create('late@example.com', AbortSignal.timeout(150)),
+        ).rejects.toThrow();
+
+        for (const kind of ['500', '502', '503', '504'] as const) {
+          sandbox.ghostWrite({ kind, path: '/crm/v3/objects/contacts' });
+          const res = await create(`s${kind}@example.com`);
+          expect(res.status).toBe(Number(kind));
+          await res.text();
+        }
+
+        sandbox.ghostWrite({ kind: 'truncated' });
+        const cut = await create('cut@example.com');
+        expect(cut.status).toBe(201);
+        const cutText = await cut.text();
+        expect(cutText.length).toBeGreaterThan(0);
+        expect(() => JSON.parse(cutText)).toThrow();
+
+        sandbox.ghostWrite({ kind: 'empty', times: 2 });
+        const empty = await create('empty@example.com');
+        expect(empty.status).toBe(201);
+        expect(await empty.text()).toBe('');
+        const emptyPatch = await api(
+          'PATCH',
+          `/crm/v3/objects/contacts/${sandbox.records('contacts')[0].id}`,
+          { properties: { firstname: 'Ghost' } },
+        );
+        expect([emptyPatch.status, emptyPatch.text]).toEqual([200, '']);
+
+        expect(stored()).toEqual(
+          [
+            'reset',
+            'timeout',
+            'late',
+            's500',
+            's502',
+            's503',
+            's504',
+            'cut',
+            'empty',
+          ]
+            .map((p) => `${p}@example.com`)
+            .sort(),
+        );
+        expect(
+          sandbox
+            .records('contacts')
+            .filter((r) => r.properties.firstname === 'Ghost'),
+        ).toHaveLength(1);
+        expect(sandbox.requests.map((r) => r.fault).filter(Boolean)).toEqual([
+          'reset',
+          'timeout',
+          'late',
+          '500',
+          '502',
+          '503',
+          '504',
+          'truncated',
+          'empty',
+          'empty',
+        ]);
+      } finally {
+        await sandbox.stop();
+      }
+    });
+
+    it('draws ghost writes per route from the seed, reproducibly', async () => {
+      const run = async () => {
+        const { sandbox, api } = await started({
+          seed: 11,
+          faults: [
+            {
+              rate: 0.5,
+              method: 'POST',
+              path: '/crm/v3/objects/contacts/batch/upsert',
+              kinds: ['500', '502'],
+              ghostRate: 0.5,
+            },
+            { rate: 1, path: /^\/crm\/v3\/objects\/deals/, kinds: ['503'] },
+          ],
+        });
+        try {
+          const outcomes: string[] = [];
+          for (let i = 0; i < 16; i++) {
+            const email = `g${i}@example.com`;
+            const res = await api(
+              'POST',
+              '/crm/v3/objects/contacts/batch/upsert',
+              {
+                inputs: [upsertInput(email)],
+              },
+            );
+            const applied = sandbox
+              .records('contacts')
+              .some((r) => r.properties.email === email);
+            outcomes.push(`${res.status}:${applied}`);
+          }
+          expect((await api('GET', '/crm/v3/objects/deals')).status).toBe(503);
+          expect((await api('GET', '/crm/v3/objects/contacts')).status).toBe(
+            200,
+          );
+          return outcomes;
+        } finally {
+          await sandbox.stop();
+        }
+      };
+      const a = await run();
+      expect(await run()).toEqual(a);
+      expect(a).toEqual(expect.arrayContaining(['200:true']));
+      // Some failures were applied anyway (ghosts), some were not.
+      expect(a.some((o) => /^50[02]:true$/.test(o))).toBe(true);
+      expect(a.some((o) => /^50[02]:false$/.test(o))).toBe(true);
+    });
+
+    it('refuses emails whose top-level domain does not exist and numbers in hex or exponent form', async () => {
+      const { sandbox, api } = await started();
+      try {
+        for (const email of [
+          'a@example.test',
+          'b@intranet.local',
+          'c@example.invalid',
+          'd@example.comm',
+        ]) {
+          const res = await api('POST', '/crm/v3/objects/contacts', {
+            properties: { email },
+          });
+          expect([email, res.status, res.body.errors?.[0]?.code]).toEqual([
+            email,
+            400,
+            'INVALID_EMAIL',
+          ]);
+        }
+        const secondary = await api('POST', '/crm/v3/objects/contacts', {
+          properties: {
+            email: 'ok@example.co.uk',
+            hs_additional_emails: 'alt@corp.localhost',
+          },
+        });
+        expect(secondary.body.errors[0].code).toBe('INVALID_EMAIL');
+        for (const value of ['0x1F', '1e5', 1e21, 'Infinity', '12,5', '+3']) {
+          const res = await api('POST', '/crm/v3/objects/companies', {
+            properties: { name: 'N', numberofemployees: value },
+          });
+          expect([
+            String(value),
+            res.status,
+            res.body.errors?.[0]?.code,
+          ]).toEqual([String(value), 400, 'INVALID_LONG']);
+        }
+        expect(sandbox.records('companies')).toHaveLength(0);
+        const ok = await api('POST', '/crm/v3/objects/companies', {
+          properties: {
+            name: 'N',
+            numberofemployees: '-12.5',
+            annualrevenue: 100,
+          },
+        });
+        expect(ok.status).toBe(201);
+        const okContact = await api('POST', '/crm/v3/objects/contacts', {
+          properties: { email: 'Ok@Example.Co.UK' },
+        });
+        expect(okContact.body.properties.email).toBe('ok@example.co.uk');
+      } finally {
+        await sandbox.stop();
+      }
+    });
+
+    it('creates unique-value properties over HTTP and enforces them on create, update and upsert', async () => {
+      const { sandbox, api } = await started();
+      try {
+        const def = {
+          name: 'etlify_key',
+          label: 'Etlify key',
+          type: 'string',
+          fieldType: 'text',
+          groupName: 'companyinformation',
+          hasUniqueValue: true,
+        };
+        const created = await api('POST', '/crm/v3/properties/companies', def);
+        expect(created.status).toBe(201);
+        expect(created.body).toMatchObject({
+          name: 'etlify_key',
+          hasUniqueValue: true,
+        });
+        expect(
+          (await api('GET', '/crm/v3/properties/companies/etlify_key')).body
+            .hasUniqueValue,
+        ).toBe(true);
+        const all = await api('GET', '/crm/v3/properties/companies');
+        expect(
+          all.body.results
+            .filter((p: any) => p.hasUniqueValue)
+            .map((p: any) => p.name),
+        ).toEqual(['etlify_key']);
+
+        const first = await api('POST', '/crm/v3/objects/companies', {
+          properties: { name: 'A', etlify_key: 'k1' },
+        });
+        expect(first.status).toBe(201);
+        const clash = await api('POST', '/crm/v3/objects/companies', {
+          properties: { name: 'B', etlify_key: 'k1' },
+        });
+        expect(clash.status).toBe(400);
+        expect(clash.body.message).toContain('already has that value');
+        const second = await api('POST', '/crm/v3/objects/companies', {
+          properties: { name: 'B', etlify_key: 'k2' },
+        });
+        const patch = await api(
+          'PATCH',
+          `/crm/v3/objects/companies/${second.body.id}`,
+          { properties: { etlify_key: 'k1' } },
+        );
+        expect(patch.status).toBe(400);
+
+        const upsert = await api(
+          'POST',
+          '/crm/v3/objects/companies/batch/upsert',
+          {
+            inputs: [
+              {
+                id: 'k1',
+                idProperty: 'etlify_key',
+                properties: { name: 'A2' },
+              },
+              { id: 'k3', idProperty: 'etlify_key', properties: { name: 'C' } },
+              {
+                id: 'k2',
+                idProperty: 'etlify_key',
+                properties: { etlify_key: 'k3' },
+              },
+            ],
+          },
+        );
+        expect(upsert.status).toBe(207);
+        expect(upsert.body.errors[0].context.ids).toEqual(['k2']);
+        const byKey = Object.fromEntries(
+          upsert.body.results.map((r: any) => [r.properties.etlify_key, r]),
+        );
+        expect(byKey.k1).toMatchObject({ id: first.body.id, new: false });
+        expect(byKey.k3).toMatchObject({
+          new: true,
+          properties: { name: 'C' },
+        });
+        expect(
+          sandbox
+            .records('companies')
+            .map((r) => r.properties.etlify_key)
+            .sort(),
+        ).toEqual(['k1', 'k2', 'k3']);
+        const byIdProperty = await api(
+          'GET',
+          '/crm/v3/objects/companies/k3?idProperty=etlify_key',
+        );
+        expect(byIdProperty.body.id).toBe(byKey.k3.id);
+
+        for (let i = 1; i < 10; i++) {
+          const res = await api('POST', '/crm/v3/properties/companies', {
+            ...def,
+            name: `key_${i}`,
+          });
+          expect(res.status).toBe(201);
+        }
+        const eleventh = await api('POST', '/crm/v3/properties/companies', {
+          ...def,
+          name: 'key_10',
+        });
+        expect(eleventh.status).toBe(400);
+        expect(eleventh.body.message).toContain('maximum');
+      } finally {
+        await sandbox.stop();
+      }
+    });
+
+    it('answers 403 MISSING_SCOPES naming the scope the private app lacks', async () => {
+      const { sandbox, api } = await started({
+        missingScopes: ['crm.schemas.contacts.write'],
+      });
+      try {
+        const def = {
+          name: 'etlify_key',
+          label: 'Etlify key',
+          type: 'string',
+          fieldType: 'text',
+          groupName: 'contactinformation',
+          hasUniqueValue: true,
+        };
+        for (const path of [
+          '/crm/v3/properties/contacts',
+          '/crm/properties/2026-03/0-1',
+        ]) {
+          const res = await api('POST', path, def);
+          expect(res.status).toBe(403);
+          expect(res.body).toMatchObject({
+            status: 'error',
+            category: 'MISSING_SCOPES',
+            correlationId: res.headers.get('x-hubspot-correlation-id'),
+            errors: [
+              expect.objectContaining({
+                context: {
+                  requiredGranularScopes: ['crm.schemas.contacts.write'],
+                },
+              }),
+            ],
+          });
+          expect(res.headers.get('x-hubspot-ratelimit-max')).toBe('100');
+        }
+        expect(
+          (await api('GET', '/crm/v3/properties/contacts/email')).status,
+        ).toBe(200);
+        expect(
+          (
+            await api('POST', '/crm/v3/objects/contacts', {
+              properties: { email: 'x@example.com' },
+            })
+          ).status,
+        ).toBe(201);
+        sandbox.setMissingScopes([
+          'crm.objects.companies.write',
+          'crm.objects.custom.read',
+        ]);
+        const company = await api('POST', '/crm/v3/objects/companies', {
+          properties: { name: 'X' },
+        });
+        expect(company.body.errors[0].context.requiredGranularScopes).toEqual([
+          'crm.objects.companies.write',
+        ]);
+        expect((await api('GET', '/crm/v3/objects/companies')).status).toBe(
+          200,
+        );
+        expect(
+          (await api('POST', '/crm/v3/objects/p1_thing/search', {})).status,
+        ).toBe(403);
+        expect(
+          (await api('POST', '/crm/v3/properties/contacts', def)).status,
+        ).toBe(201);
+      } finally {
+        await sandbox.stop();
+      }
+    });
+
+    it('puts the correlation id and rate-limit headers on every error', async () => {
+      const { sandbox, api } = await started();
+      try {
+        await api('POST', '/crm/v3/objects/contacts', {
+          properties: { email: 'dup@example.com' },
+        });
+        const answers = [
+          await api('POST', '/crm/v3/objects/contacts', {
+            properties: { email: 'dup@example.com' },
+          }),
+          await api('POST', '/crm/v3/objects/contacts', {
+            properties: { nope: 'x' },
+          }),
+          await api('GET', '/crm/v3/objects/contacts/424242'),
+        ];
+        for (const kind of ['500', '503', '423', '429', '477'] as const) {
+          sandbox.injectFault({ kind });
+          answers.push(await api('GET', '/crm/v3/objects/contacts'));
+        }
+        expect(answers.map((a) => a.status)).toEqual([
+          409, 400, 404, 500, 503, 423, 429, 477,
+        ]);
+        for (const a of answers) {
+          const header = a.headers.get('x-hubspot-correlation-id');
+          expect(header).toMatch(/^[0-9a-f-]{36}$/);
+          expect(a.body.correlationId).toBe(header);
+          expect(a.headers.get('x-hubspot-ratelimit-max')).toBe('100');
+          expect(a.headers.get('x-hubspot-ratelimit-daily')).toBe('250000');
+        }
+      } finally {
+        await sandbox.stop();
+      }
     });
   });
 });

@@ -12,6 +12,12 @@ import {
   EXPLAIN_USAGE,
   explainCommand,
 } from './explain.command';
+import {
+  PROVISION_FLAGS,
+  PROVISION_USAGE,
+  PROVISION_VALUED,
+  provisionCommand,
+} from './provision.command';
 import { STATUS_FLAGS, STATUS_USAGE, statusCommand } from './status.command';
 import { SYNC_FLAGS, SYNC_USAGE, syncCommand } from './sync.command';
 import {
@@ -30,6 +36,7 @@ Commands:
   explain <Entity> <id>       where one record stands in the CRM, and why
   status                      states, dead letters, queue, quota, last sweep and runs
   dead-letters list|retry|discard   dead-lettered records
+  provision                   create or check the CRM key property (dry run unless --apply)
 
 See \`etlify <command> --help\`. Exit code: 0 ok, 1 failures, 2 usage error.
 `;
@@ -74,6 +81,12 @@ const COMMANDS: Record<string, Command> = {
     valued: [...APP, 'crm', 'entity', ...DEAD_LETTERS_VALUED],
     flags: [...COMMON_FLAGS, ...DEAD_LETTERS_FLAGS],
     run: deadLettersCommand,
+  },
+  provision: {
+    usage: PROVISION_USAGE,
+    valued: PROVISION_VALUED,
+    flags: PROVISION_FLAGS,
+    run: provisionCommand,
   },
 };
 

@@ -61,8 +61,14 @@ export class CrmRateLimitError extends CrmError {
 
 /** 401/403: bad, expired or under-scoped credentials. Never retried. */
 export class CrmAuthError extends CrmError {
-  constructor(message: string, init: CrmErrorInit = {}) {
+  /** Scopes the CRM said the call needs (HubSpot 403 `MISSING_SCOPES`), when it said so. */
+  readonly requiredScopes?: string[];
+  constructor(
+    message: string,
+    init: CrmErrorInit & { requiredScopes?: string[] } = {},
+  ) {
     super(message, { category: 'AUTHENTICATION', retryable: false, ...init });
+    this.requiredScopes = init.requiredScopes;
   }
 }
 
@@ -110,5 +116,34 @@ export class CrmConflictError extends CrmError {
 export class CrmTransportError extends CrmError {
   constructor(message: string, init: CrmErrorInit = {}) {
     super(message, { category: 'TRANSPORT', retryable: true, ...init });
+  }
+}
+
+/**
+ * The CRM cannot take calls for a while for a reason that is not ours (HubSpot 477 "Migration in
+ * progress"): waited out like a rate limit, never counted toward dead letters.
+ */
+export class CrmMigrationInProgressError extends CrmRateLimitError {
+  constructor(message: string, init: CrmErrorInit = {}) {
+    super(message, {
+      status: 477,
+      category: 'MIGRATION_IN_PROGRESS',
+      policy: 'MIGRATION_IN_PROGRESS',
+      retryable: true,
+      ...init,
+    });
+  }
+}
+
+/**
+ * A write that is not safe to repeat (a create) failed in a way that leaves open whether the CRM
+ * applied it (timeout, reset, 5xx, a 2xx without a usable body). It is never retried blindly: the
+ * adapter settles it first (reads it back by key once the CRM's search has caught up).
+ * `retryable` says whether a later attempt can settle it; `retryAfterMs` is when.
+ */
+export class CrmAmbiguousWriteError extends CrmTransportError {
+  readonly ambiguous = true;
+  constructor(message: string, init: CrmErrorInit = {}) {
+    super(message, { category: 'AMBIGUOUS', ...init });
   }
 }

@@ -10,6 +10,11 @@ export interface CrmUpsertRequest {
   idProperty?: string;
   /** Id already known for this record: the adapter must update it instead of searching. */
   crmId?: string;
+  /**
+   * Stable key of the local record, independent of the CRM (`<resourceType>:<id>`): adapters that
+   * keep their own unique property write it there, so a repeated first write finds the record.
+   */
+  recordKey?: string;
 }
 
 export interface CrmDeleteRequest {
@@ -22,6 +27,8 @@ export interface CrmBatchUpsertRecord {
   key: string;
   payload: CrmPayload;
   crmId?: string;
+  /** Stable key of the local record (see `CrmUpsertRequest.recordKey`); defaults to `key`. */
+  recordKey?: string;
 }
 
 export interface CrmBatchUpsertRequest {

@@ -821,6 +821,7 @@ export class SyncEngine {
           payload: prepared.payload,
           idProperty: config.options.idProperty,
           crmId: row.crmId ?? undefined,
+          recordKey: `${config.resourceType}:${prepared.key.resourceId}`,
         });
       });
       if (typeof crmId !== 'string' && typeof crmId !== 'number') {
@@ -877,6 +878,7 @@ export class SyncEngine {
             key: item.key.resourceId,
             payload: item.payload,
             crmId: item.row.crmId ?? undefined,
+            recordKey: `${config.resourceType}:${item.key.resourceId}`,
           })),
         });
       });

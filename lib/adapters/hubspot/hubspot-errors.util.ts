@@ -2,6 +2,7 @@ import {
   CrmAuthError,
   CrmConflictError,
   CrmError,
+  CrmMigrationInProgressError,
   CrmNotFoundError,
   CrmRateLimitError,
   CrmTransportError,
@@ -10,7 +11,9 @@ import {
 import {
   HUBSPOT_CATEGORY,
   HUBSPOT_EXISTING_ID_PATTERN,
+  HUBSPOT_MIGRATION_STATUS,
 } from './hubspot.constants';
+import type { SecretRedactor } from './hubspot-secret.util';
 
 /** HubSpot's error body; every field is optional when parsing. */
 export interface HubspotErrorBody {
@@ -38,31 +41,99 @@ export interface ErrorContext {
   retryAfterMs?: number;
 }
 
-const MAX_TEXT_BODY = 200;
-
-/** Reads an error body whatever its shape (JSON, HTML from the edge, nothing). */
-export function parseErrorBody(data: unknown): HubspotErrorBody {
-  if (data && typeof data === 'object') return data as HubspotErrorBody;
+/**
+ * Reads an error body whatever its shape (JSON, HTML from the edge, nothing). Only the fields the
+ * adapter uses are kept, each redacted and bounded: a gateway may echo the token.
+ */
+export function parseErrorBody(
+  data: unknown,
+  redactor: SecretRedactor,
+): HubspotErrorBody {
+  let raw: unknown = data;
   if (typeof data === 'string' && data.trim() !== '') {
     try {
-      const parsed: unknown = JSON.parse(data);
-      if (parsed && typeof parsed === 'object')
-        return parsed as HubspotErrorBody;
+      raw = JSON.parse(data);
     } catch {
-      // Gateway errors arrive as HTML: keep a readable excerpt.
+      // Gateway errors arrive as HTML: keep a readable excerpt (redacted before tags are dropped,
+      // so an echo split by markup is still found).
+      const text = redactor
+        .redact(data.slice(0, 64 * 1024))
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+      return { message: redactor.excerpt(text) };
     }
-    const text = data
-      .replace(/<[^>]*>/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim();
-    return { message: text.slice(0, MAX_TEXT_BODY) };
   }
-  return {};
+  if (!raw || typeof raw !== 'object') return {};
+  const body = raw as Record<string, unknown>;
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' ? redactor.excerpt(value) : undefined;
+  return {
+    status: text(body.status),
+    message: text(body.message),
+    category: text(body.category),
+    correlationId: text(body.correlationId),
+    policyName: text(body.policyName),
+    errors: Array.isArray(body.errors)
+      ? sanitizeItems(body.errors, redactor)
+      : undefined,
+    context: contextOf(body.context, redactor),
+  };
+}
+
+function contextOf(
+  value: unknown,
+  redactor: SecretRedactor,
+): Record<string, string[]> | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (Array.isArray(v)) out[k] = v.map((x) => redactor.excerpt(String(x)));
+  }
+  return out;
+}
+
+/** The `errors` of a batch body with their messages redacted and bounded. */
+export function sanitizeItems(
+  items: unknown[],
+  redactor: SecretRedactor,
+): HubspotBatchErrorItem[] {
+  return items
+    .filter((e): e is Record<string, unknown> => !!e && typeof e === 'object')
+    .map((e) => ({
+      status: typeof e.status === 'string' ? e.status : undefined,
+      category:
+        typeof e.category === 'string'
+          ? redactor.excerpt(e.category)
+          : undefined,
+      message:
+        typeof e.message === 'string' ? redactor.excerpt(e.message) : undefined,
+      context:
+        e.context && typeof e.context === 'object'
+          ? (e.context as Record<string, string[] | undefined>)
+          : undefined,
+    }));
 }
 
 /** The id HubSpot names in a 409 `Contact already exists. Existing ID: N`. */
 export function existingIdOf(message: string | undefined): string | undefined {
   return message ? HUBSPOT_EXISTING_ID_PATTERN.exec(message)?.[1] : undefined;
+}
+
+/** Scopes a 403 `MISSING_SCOPES` body names (`requiredGranularScopes` / `requiredScopes`). */
+function requiredScopesOf(body: HubspotErrorBody): string[] {
+  const contexts = [
+    body.context,
+    ...(body.errors ?? []).map((e) => e.context as HubspotErrorBody['context']),
+  ];
+  const scopes = new Set<string>();
+  for (const context of contexts) {
+    for (const key of ['requiredGranularScopes', 'requiredScopes', 'scopes']) {
+      const values = context?.[key];
+      if (Array.isArray(values)) for (const v of values) scopes.add(String(v));
+    }
+  }
+  return [...scopes];
 }
 
 /** Maps a non-2xx answer to the CrmError family. */
@@ -78,7 +149,16 @@ export function toCrmError(
   if (status === 429) {
     return new CrmRateLimitError(message, { ...init, policy: body.policyName });
   }
-  if (status === 401 || status === 403) return new CrmAuthError(message, init);
+  if (status === HUBSPOT_MIGRATION_STATUS) {
+    return new CrmMigrationInProgressError(message, init);
+  }
+  if (status === 401 || status === 403) {
+    const scopes = requiredScopesOf(body);
+    return new CrmAuthError(message, {
+      ...init,
+      requiredScopes: scopes.length ? scopes : undefined,
+    });
+  }
   if (status === 404) return new CrmNotFoundError(message, init);
   if (status === 409) {
     return new CrmConflictError(message, {
@@ -134,7 +214,14 @@ export function transportError(
   });
 }
 
-/** Removes every occurrence of `secret` from a message. */
-export function redact(message: string, secret: string): string {
-  return secret ? message.split(secret).join('[redacted]') : message;
+/** Whether a transport failure may have happened after the request reached HubSpot. */
+export function mayHaveApplied(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  // Refused or unresolved: the request never left; anything else may have been applied.
+  return ![
+    'ECONNREFUSED',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'ERR_INVALID_URL',
+  ].includes(code ?? '');
 }

@@ -1,4 +1,6 @@
 import {
+  CrmAmbiguousWriteError,
+  CrmMigrationInProgressError,
   CrmRateLimitError,
   CrmTransportError,
   CrmValidationError,
@@ -76,5 +78,41 @@ describe('HubspotRetryPolicy', () => {
     expect(policy.decide(withRetryAfter, fresh)).toMatchObject({
       delayMs: 7_000,
     });
+  });
+});
+
+describe('HubspotRetryPolicy: creates and long waits', () => {
+  const policy = new HubspotRetryPolicy({
+    maxRetries: 4,
+    retryBaseDelayMs: 100,
+    retryMaxDelayMs: 1_000,
+    lockedDelayMs: 2_000,
+    maxRateLimitWaits: 10,
+    maxInlineWaitMs: 60_000,
+  });
+  const fresh = () => ({ retries: 0, rateLimitWaits: 0 });
+
+  it('never repeats a create whose answer was lost', () => {
+    expect(
+      policy.decide(
+        new CrmAmbiguousWriteError('lost', { retryable: true }),
+        fresh(),
+      ),
+    ).toEqual({ retry: false });
+  });
+
+  it('waits out a short 477 like a rate limit, hands a long one back', () => {
+    expect(
+      policy.decide(
+        new CrmMigrationInProgressError('477', { retryAfterMs: 5_000 }),
+        fresh(),
+      ),
+    ).toEqual({ retry: true, delayMs: 5_000, rateLimit: true });
+    expect(
+      policy.decide(
+        new CrmMigrationInProgressError('477', { retryAfterMs: 3_600_000 }),
+        fresh(),
+      ),
+    ).toEqual({ retry: false });
   });
 });

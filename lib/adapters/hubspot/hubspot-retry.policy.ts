@@ -1,4 +1,8 @@
-import { CrmError, CrmRateLimitError } from '../../errors/crm.error';
+import {
+  CrmAmbiguousWriteError,
+  CrmError,
+  CrmRateLimitError,
+} from '../../errors/crm.error';
 import { HUBSPOT_POLICY } from './hubspot.constants';
 
 export interface HubspotRetrySettings {
@@ -7,6 +11,8 @@ export interface HubspotRetrySettings {
   retryMaxDelayMs: number;
   lockedDelayMs: number;
   maxRateLimitWaits: number;
+  /** Longer rate-limit / 477 waits are handed back to the caller instead of slept here. */
+  maxInlineWaitMs?: number;
 }
 
 /** Retries and rate-limit waits already spent on one call. */
@@ -20,18 +26,22 @@ export type RetryDecision =
 
 /**
  * When to try a failed call again: 5xx, 423, timeouts and resets back off exponentially with
- * jitter up to `maxRetries`; a 429 waits for its window (Retry-After first) and never spends that
- * budget; DAILY and every other 4xx are final.
+ * jitter up to `maxRetries`; a 429 or 477 waits for its window (Retry-After first) and never
+ * spends that budget, unless the wait is longer than `maxInlineWaitMs`; DAILY, every other 4xx and
+ * an ambiguous create (it may have been applied) are final.
  */
 export class HubspotRetryPolicy {
   constructor(private readonly settings: HubspotRetrySettings) {}
 
   decide(error: CrmError, state: RetryState): RetryDecision {
+    if (error instanceof CrmAmbiguousWriteError) return { retry: false };
     if (error instanceof CrmRateLimitError) {
       if (
         error.policy === HUBSPOT_POLICY.daily ||
         !error.retryable ||
-        state.rateLimitWaits >= this.settings.maxRateLimitWaits
+        state.rateLimitWaits >= this.settings.maxRateLimitWaits ||
+        (error.retryAfterMs ?? 0) >
+          (this.settings.maxInlineWaitMs ?? Number.POSITIVE_INFINITY)
       ) {
         return { retry: false };
       }

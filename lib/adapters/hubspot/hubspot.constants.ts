@@ -1,6 +1,18 @@
 export const HUBSPOT_DEFAULT_BASE_URL = 'https://api.hubapi.com';
-export const HUBSPOT_OBJECTS_PATH = '/crm/v3/objects';
-export const HUBSPOT_PROPERTIES_PATH = '/crm/v3/properties';
+/** Default API version: HubSpot's current date version (reasons in the README). */
+export const HUBSPOT_DEFAULT_API_VERSION = '2026-09';
+/** `v3` (legacy) or a date version `YYYY-03` / `YYYY-09`. */
+export const HUBSPOT_API_VERSION_PATTERN = /^(v3|20\d\d-(03|09))$/;
+
+export const HUBSPOT_ACCOUNT_PATHS = {
+  dailyUsage: '/account-info/v3/api-usage/daily/private-apps',
+  details: '/account-info/v3/details',
+} as const;
+
+/** The library's own unique property holding a stable key per record. */
+export const HUBSPOT_DEFAULT_KEY_PROPERTY = 'etlify_key';
+/** HubSpot property names: lower case letters, digits and underscores, starting with a letter. */
+export const HUBSPOT_PROPERTY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,99}$/;
 
 /** HubSpot refuses batches of more than 100 inputs. */
 export const HUBSPOT_MAX_BATCH_INPUTS = 100;
@@ -25,6 +37,9 @@ export const HUBSPOT_POLICY = {
   daily: 'DAILY',
 } as const;
 
+/** HubSpot's "Migration in progress": the portal moves between data centres; wait it out. */
+export const HUBSPOT_MIGRATION_STATUS = 477;
+
 /** HubSpot's `category` values the adapter reacts to. */
 export const HUBSPOT_CATEGORY = {
   notFound: 'OBJECT_NOT_FOUND',
@@ -37,6 +52,8 @@ export const HUBSPOT_EXISTING_ID_PATTERN = /Existing ID:\s*(\d+)/;
 /** Default windows when a 429 carries no Retry-After. */
 export const HUBSPOT_TEN_SECOND_WINDOW_MS = 10_000;
 export const HUBSPOT_SECONDLY_WAIT_MS = 1_000;
+/** Wait after a 477 that names no Retry-After. */
+export const HUBSPOT_MIGRATION_WAIT_MS = 60_000;
 
 export const HUBSPOT_DEFAULTS = {
   timeoutMs: 30_000,
@@ -47,6 +64,8 @@ export const HUBSPOT_DEFAULTS = {
   maxRateLimitWaits: 10,
   concurrency: 4,
   maxSockets: 32,
+  settleDelayMs: 30_000,
+  maxInlineWaitMs: 60_000,
   /** HubSpot Free/Starter, the safe guess when the CRM has no `rateLimit` option. */
   rateLimit: { maxRequests: 100, intervalMs: 10_000 },
 } as const;

@@ -6,17 +6,22 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { handleAccountInfo } from './sandbox-account-routes';
+import { parseApiPath } from './sandbox-api-path.util';
+import { PortalClock } from './sandbox-clock.util';
 import {
   SandboxHttpError,
   unauthorized,
   validationError,
 } from './sandbox-errors';
-import { SandboxFaults } from './sandbox-faults';
+import { SandboxFaults, seededRandom } from './sandbox-faults';
 import type {
   HubspotSandboxOptions,
+  SandboxApiVersion,
   SandboxCallFilter,
+  SandboxFaultKind,
+  SandboxGhostWrite,
   SandboxInjectedFault,
-  SandboxRatePolicy,
   SandboxRequestInfo,
   SandboxRequestLogEntry,
 } from './sandbox-options.interface';
@@ -24,14 +29,28 @@ import type {
   SandboxPropertyDefinition,
   SandboxPropertyInput,
 } from './sandbox-properties';
-import { rateLimitMessage, SandboxRateLimiter } from './sandbox-rate-limiter';
+import { SandboxRateLimiter } from './sandbox-rate-limiter';
+import {
+  bearerToken,
+  errorResponse,
+  faultResponse,
+  fixedZoneName,
+  migrationInProgress,
+  rateLimited,
+} from './sandbox-responses';
 import {
   defineProperty,
   SandboxRoutes,
+  type RouteConfig,
   type RouteResponse,
 } from './sandbox-routes';
 import type { SandboxAssociation } from './sandbox-associations';
-import { SandboxStore, type SandboxRecord } from './sandbox-store';
+import { missingScopes, requiredScope } from './sandbox-scopes';
+import {
+  canonicalObjectType,
+  SandboxStore,
+  type SandboxRecord,
+} from './sandbox-store';
 
 type ResolvedOptions = Required<
   Pick<
@@ -40,26 +59,51 @@ type ResolvedOptions = Required<
     | 'dailyLimit'
     | 'searchPerSecond'
     | 'searchLagMs'
+    | 'searchLagJitterMs'
     | 'latencyMs'
     | 'seed'
     | 'retryAfter'
     | 'port'
     | 'maxLogEntries'
+    | 'batchResultOrder'
+    | 'traceIdsInResults'
+    | 'batchWriteErrors'
+    | 'upsertDuplicates'
+    | 'timeZone'
+    | 'apiVersions'
   >
 > &
   HubspotSandboxOptions;
 
+/** Harsh by default: see HubspotSandboxOptions for each kinder alternative. */
 const DEFAULTS = {
   tenSecondLimit: 100,
   dailyLimit: 250_000,
   searchPerSecond: 5,
-  searchLagMs: 300,
+  searchLagMs: 3_000,
   latencyMs: 0,
   seed: 1,
   retryAfter: false,
   port: 0,
   maxLogEntries: 100_000,
+  batchResultOrder: 'random' as const,
+  traceIdsInResults: false,
+  batchWriteErrors: 'per-input' as const,
+  upsertDuplicates: 'per-input' as const,
+  timeZone: 'America/Los_Angeles',
+  apiVersions: ['2025-09', '2026-03', '2026-09'] as SandboxApiVersion[],
 };
+/** Jitter added to the default lag, so search catches up in 3–5 s. */
+const DEFAULT_LAG_JITTER_MS = 2_000;
+const DEFAULT_LATE_MS = 30_000;
+const DEFAULT_SLOW_MS = 2_000;
+const DEFAULT_MIGRATION_RETRY_S = 30;
+/** Faults that apply the request whatever `afterWrite` says: the answer is what fails. */
+const ALWAYS_APPLIED = new Set<SandboxFaultKind>([
+  'late',
+  'truncated',
+  'empty',
+]);
 
 const JSON_TYPE = 'application/json;charset=utf-8';
 
@@ -74,6 +118,10 @@ export class HubspotSandbox {
   private readonly routes: SandboxRoutes;
   private readonly limiter: SandboxRateLimiter;
   private readonly faults: SandboxFaults;
+  private readonly clock: PortalClock;
+  private lagRandom: () => number;
+  private orderRandom: () => number;
+  private missing: Set<string>;
   private server?: Server;
   private url?: string;
   private readonly sockets = new Set<Socket>();
@@ -84,14 +132,51 @@ export class HubspotSandbox {
   constructor(options: HubspotSandboxOptions = {}) {
     this.options = {
       ...DEFAULTS,
+      searchLagJitterMs:
+        options.searchLagMs === undefined ? DEFAULT_LAG_JITTER_MS : 0,
       ...stripUndefined(options),
     } as ResolvedOptions;
-    this.routes = new SandboxRoutes(this.store, () => this.options.searchLagMs);
-    this.limiter = new SandboxRateLimiter(this.options);
+    const fixedZone =
+      options.utcOffsetMinutes !== undefined && options.timeZone === undefined;
+    this.clock = new PortalClock(
+      fixedZone
+        ? fixedZoneName(options.utcOffsetMinutes as number)
+        : this.options.timeZone,
+      options.utcOffsetMinutes,
+      options.now ?? Date.now,
+    );
+    this.lagRandom = seededRandom(this.options.seed ^ 0x9e3779b9);
+    this.orderRandom = seededRandom(this.options.seed ^ 0x85ebca6b);
+    this.missing = new Set(options.missingScopes ?? []);
+    const config: RouteConfig = {
+      lagMs: () => this.nextLag(),
+      order: (results) => this.order(results),
+      traceIdsInResults: this.options.traceIdsInResults,
+      batchWriteErrors: this.options.batchWriteErrors,
+      upsertDuplicates: this.options.upsertDuplicates,
+      apiVersions: new Set(this.options.apiVersions),
+    };
+    this.routes = new SandboxRoutes(this.store, config);
+    this.limiter = new SandboxRateLimiter(this.options, this.clock);
     this.faults = new SandboxFaults(this.options.seed, this.options.faults);
     for (const [type, defs] of Object.entries(options.properties ?? {})) {
       for (const def of defs) this.createProperty(type, def);
     }
+  }
+
+  /** The sandbox's clock (the `now` option, else `Date.now()`). */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** The portal's time zone, as `GET /account-info/v3/details` reports it. */
+  get timeZone(): string {
+    return this.clock.timeZone;
+  }
+
+  /** Epoch ms of the next daily-quota reset: the portal's next midnight. */
+  nextDailyReset(at = this.now()): number {
+    return this.clock.nextMidnight(at);
   }
 
   /** Listens on 127.0.0.1 (random port unless `port` is set). */
@@ -157,7 +242,7 @@ export class HubspotSandbox {
     return out;
   }
 
-  /** One record by id, archived ones included; merged ids resolve to the survivor. */
+  /** One record by id, archived ones included; old ids of merged records resolve to the merge's record. */
   record(objectType: string, id: string): SandboxRecord | undefined {
     const store = this.store.type(objectType);
     const record = store.records.get(id) ?? store.live(id, true);
@@ -205,6 +290,29 @@ export class HubspotSandbox {
   }
 
   /**
+   * The next `times` matching writes are applied, then their answer is lost (`reset`, default),
+   * never comes (`timeout`), comes too late (`late`), is a 5xx, or is a cut/empty 2xx body.
+   */
+  ghostWrite(ghost: SandboxGhostWrite = {}): void {
+    this.faults.inject(
+      {
+        kind: ghost.kind ?? 'reset',
+        times: ghost.times,
+        method: ghost.method,
+        path: ghost.path,
+        delayMs: ghost.delayMs,
+        afterWrite: true,
+      },
+      ghost.method === undefined,
+    );
+  }
+
+  /** Scopes the private app lacks from now on (replaces the `missingScopes` option). */
+  setMissingScopes(scopes: string[]): void {
+    this.missing = new Set(scopes);
+  }
+
+  /**
    * Forgets records, request log, rate-limit budgets and scripted faults, and restarts the
    * fault PRNG; property definitions stay, like a portal's schema.
    */
@@ -214,6 +322,8 @@ export class HubspotSandbox {
     this.endpointCounts = new Map();
     this.limiter.reset();
     this.faults.reset();
+    this.lagRandom = seededRandom(this.options.seed ^ 0x9e3779b9);
+    this.orderRandom = seededRandom(this.options.seed ^ 0x85ebca6b);
   }
 
   /** Defines a property as `POST /crm/v3/properties/{objectType}` would (label etc. defaulted). */
@@ -221,21 +331,45 @@ export class HubspotSandbox {
     objectType: string,
     def: SandboxPropertyInput,
   ): SandboxPropertyDefinition {
-    return defineProperty(this.store.type(objectType), def, false);
+    return defineProperty(this.store.type(objectType), def, false, this.now());
   }
 
-  /** Merges `mergedId` into `primaryId`, as `POST /crm/v3/objects/{type}/merge` does. */
+  /**
+   * Merges two records as `POST /crm/v3/objects/{type}/merge` does: a new record with a new id,
+   * values from the primary; both old ids keep answering basic GET/PATCH with it. Returns the new id.
+   */
+  merge(objectType: string, primaryId: string, otherId: string): string {
+    return this.mergeRecords(objectType, primaryId, otherId).id;
+  }
+
+  /** `merge`, returning the new record. */
   mergeRecords(
     objectType: string,
     primaryId: string,
-    mergedId: string,
+    otherId: string,
   ): SandboxRecord {
     return this.routes.mergeRecords(
       this.store.type(objectType),
       primaryId,
-      mergedId,
-      Date.now(),
+      otherId,
+      this.now(),
     );
+  }
+
+  private nextLag(): number {
+    const jitter = this.options.searchLagJitterMs;
+    const extra = jitter > 0 ? Math.floor(this.lagRandom() * (jitter + 1)) : 0;
+    return this.options.searchLagMs + extra;
+  }
+
+  private order<T>(results: T[]): T[] {
+    if (this.options.batchResultOrder === 'input') return results;
+    const out = [...results];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(this.orderRandom() * (i + 1));
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -252,7 +386,7 @@ export class HubspotSandbox {
     res: ServerResponse,
     rawBody: string,
   ): void {
-    const at = Date.now();
+    const at = this.now();
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
@@ -268,6 +402,7 @@ export class HubspotSandbox {
     const send = (
       response: RouteResponse,
       headers: Record<string, string> = {},
+      cut?: 'truncated' | 'empty',
     ): void => {
       entry.status = response.status;
       this.respond(
@@ -275,6 +410,7 @@ export class HubspotSandbox {
         response,
         { ...headers, 'X-HubSpot-Correlation-Id': correlationId },
         correlationId,
+        cut,
       );
     };
 
@@ -301,6 +437,9 @@ export class HubspotSandbox {
       return send(errorResponse(unauthorized()));
     }
 
+    const parsed = parseApiPath(path);
+    const isSearch = SandboxRoutes.isSearch(method, path);
+    const isAccountInfo = parsed?.api === 'account-info';
     const info: SandboxRequestInfo = {
       method,
       path,
@@ -312,15 +451,20 @@ export class HubspotSandbox {
     if (fault?.kind === '429') {
       const policy = fault.policy ?? 'TEN_SECONDLY_ROLLING';
       entry.policy = policy;
-      const retryAfter = policy === 'DAILY' ? secondsToUtcMidnight(at) : 1;
-      return send(
-        rateLimited(policy),
-        this.options.retryAfter ? { 'Retry-After': String(retryAfter) } : {},
-      );
+      const retryAfter =
+        policy === 'DAILY'
+          ? Math.ceil((this.clock.nextMidnight(at) - at) / 1000)
+          : 1;
+      return send(rateLimited(policy), {
+        ...(isSearch ? {} : this.limiter.peekHeaders(token, at)),
+        ...(this.options.retryAfter
+          ? { 'Retry-After': String(retryAfter) }
+          : {}),
+      });
     }
 
-    const isSearch = SandboxRoutes.isSearch(method, path);
-    const decision = this.limiter.check(token, isSearch, at);
+    // Account-info answers even on a spent daily quota: it is how a client learns the reset.
+    const decision = this.limiter.check(token, isSearch, at, isAccountInfo);
     if (decision.policy) {
       entry.policy = decision.policy;
       const headers = { ...decision.headers };
@@ -329,16 +473,32 @@ export class HubspotSandbox {
       return send(rateLimited(decision.policy), headers);
     }
 
+    const scope = requiredScope(method, parsed, canonicalObjectType);
+    if (scope && this.missing.has(scope)) {
+      return send(errorResponse(missingScopes(scope)), decision.headers);
+    }
+
     const run = (): RouteResponse => {
       if (bodyError) return errorResponse(bodyError);
       try {
+        const now = this.now();
+        if (isAccountInfo && parsed) {
+          return handleAccountInfo(
+            method,
+            path,
+            parsed,
+            this.clock,
+            this.limiter.usage(token, now),
+            now,
+          );
+        }
         return this.routes.handle({
           method,
           path,
           query: url.searchParams,
           body,
           rawBodyLength: rawBody.length,
-          now: Date.now(),
+          now,
         });
       } catch (error) {
         return error instanceof SandboxHttpError
@@ -353,11 +513,15 @@ export class HubspotSandbox {
             };
       }
     };
-    const proceed = (): void => send(run(), decision.headers);
+    const headers = decision.headers;
+    const proceed = (): void => send(run(), headers);
+    const kind = fault?.kind;
 
     // A "ghost write": the request takes effect but the client only sees the failure.
-    if (fault?.afterWrite && fault.kind !== 'slow') run();
-    switch (fault?.kind) {
+    if (fault?.afterWrite && kind !== 'slow' && !ALWAYS_APPLIED.has(kind!)) {
+      run();
+    }
+    switch (kind) {
       case 'reset':
         // No answer at all: the client sees ECONNRESET / "socket hang up".
         res.socket?.destroy();
@@ -366,13 +530,32 @@ export class HubspotSandbox {
         // Hold the request until the client gives up; stop() destroys the socket.
         return;
       case 'slow':
-        this.later(fault.delayMs ?? 2_000, proceed);
+        this.later(fault?.delayMs ?? DEFAULT_SLOW_MS, proceed);
         return;
+      case 'late': {
+        // Applied now, answered after the client has most likely given up.
+        const response = run();
+        this.later(fault?.delayMs ?? DEFAULT_LATE_MS, () =>
+          send(response, headers),
+        );
+        return;
+      }
+      case 'truncated':
+      case 'empty':
+        return send(run(), headers, kind);
+      case '477':
+        return send(migrationInProgress(), {
+          ...headers,
+          'Retry-After': String(
+            fault?.retryAfterSeconds ?? DEFAULT_MIGRATION_RETRY_S,
+          ),
+        });
       case '500':
       case '502':
       case '503':
+      case '504':
       case '423':
-        return send(faultResponse(fault.kind), decision.headers);
+        return send(faultResponse(kind), headers);
       default:
         return proceed();
     }
@@ -383,6 +566,7 @@ export class HubspotSandbox {
     response: RouteResponse,
     headers: Record<string, string>,
     correlationId: string,
+    cut?: 'truncated' | 'empty',
   ): void {
     let payload = '';
     let contentType = JSON_TYPE;
@@ -395,11 +579,15 @@ export class HubspotSandbox {
         body.status === 'error' ? { ...body, correlationId } : body,
       );
     }
+    if (cut === 'empty') payload = '';
+    // A complete HTTP answer whose JSON stops half-way, as when a proxy cuts the body.
+    if (cut === 'truncated')
+      payload = payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
     const write = (): void => {
       if (res.destroyed || res.headersSent) return;
       res.writeHead(response.status, {
         ...headers,
-        ...(payload
+        ...(payload || cut
           ? {
               'Content-Type': contentType,
               'Content-Length': Buffer.byteLength(payload),
@@ -431,73 +619,6 @@ export class HubspotSandbox {
   }
 }
 
-function secondsToUtcMidnight(now: number): number {
-  return Math.ceil(
-    ((Math.floor(now / 86_400_000) + 1) * 86_400_000 - now) / 1000,
-  );
-}
-
-function bearerToken(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return match?.[1];
-}
-
-function errorResponse(error: SandboxHttpError): RouteResponse {
-  return { status: error.status, body: error.body };
-}
-
-function rateLimited(policy: SandboxRatePolicy): RouteResponse {
-  return {
-    status: 429,
-    body: {
-      status: 'error',
-      message: rateLimitMessage(policy),
-      errorType: 'RATE_LIMIT',
-      policyName: policy,
-    },
-  };
-}
-
-function faultResponse(kind: '500' | '502' | '503' | '423'): RouteResponse {
-  switch (kind) {
-    case '500':
-      return {
-        status: 500,
-        body: {
-          status: 'error',
-          message: 'internal error',
-          category: 'INTERNAL_ERROR',
-        },
-      };
-    case '502':
-      // Gateway errors come from HubSpot's edge as HTML, not JSON: clients must cope.
-      return {
-        status: 502,
-        body: '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>',
-      };
-    case '503':
-      return {
-        status: 503,
-        body: {
-          status: 'error',
-          message: 'Service Unavailable',
-          category: 'SERVICE_UNAVAILABLE',
-        },
-      };
-    default:
-      return {
-        status: 423,
-        body: {
-          status: 'error',
-          message:
-            'The object is locked by another write; retry in about 2 seconds.',
-          category: 'LOCKED',
-        },
-      };
-  }
-}
-
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(value).filter(([, v]) => v !== undefined),
@@ -507,7 +628,11 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 export type {
   HubspotSandboxOptions,
   SandboxCallFilter,
+  SandboxApiVersion,
+  SandboxBatchWriteErrors,
   SandboxFaultKind,
+  SandboxGhostKind,
+  SandboxGhostWrite,
   SandboxInjectedFault,
   SandboxRandomFaults,
   SandboxRatePolicy,

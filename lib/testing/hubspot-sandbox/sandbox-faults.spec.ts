@@ -1,4 +1,4 @@
-import { SandboxFaults, seededRandom } from './sandbox-faults';
+import { isWrite, SandboxFaults, seededRandom } from './sandbox-faults';
 import type { SandboxRequestInfo } from './sandbox-options.interface';
 
 const req = (method: string, path: string): SandboxRequestInfo => ({
@@ -53,5 +53,42 @@ describe('SandboxFaults', () => {
     faults.reset();
     expect(run()).toEqual(first);
     expect(new Set(first)).toEqual(new Set(['ok', '500', '503']));
+  });
+
+  it('tells writes from reads, and plays ghost writes only on writes', () => {
+    expect(isWrite(req('POST', '/crm/v3/objects/contacts/batch/upsert'))).toBe(
+      true,
+    );
+    expect(isWrite(req('PATCH', '/crm/objects/2026-03/contacts/1'))).toBe(true);
+    expect(isWrite(req('POST', '/crm/v3/objects/contacts/search'))).toBe(false);
+    expect(isWrite(req('POST', '/crm/v3/objects/contacts/batch/read'))).toBe(
+      false,
+    );
+    expect(isWrite(req('GET', '/crm/v3/objects/contacts/1'))).toBe(false);
+
+    const faults = new SandboxFaults(3, [
+      { rate: 1, path: '/crm/v3/objects/deals', kinds: ['503'] },
+      { rate: 1, kinds: ['500'], ghostRate: 1 },
+    ]);
+    expect(faults.pick(req('GET', '/crm/v3/objects/deals/1'))).toEqual({
+      kind: '503',
+    });
+    expect(faults.pick(req('POST', '/crm/v3/objects/contacts'))).toEqual({
+      kind: '500',
+      afterWrite: true,
+    });
+    expect(faults.pick(req('GET', '/crm/v3/objects/contacts'))).toEqual({
+      kind: '500',
+    });
+
+    const scripted = new SandboxFaults(1, undefined);
+    scripted.inject({ kind: 'reset', afterWrite: true }, true);
+    expect(
+      scripted.pick(req('GET', '/crm/v3/objects/contacts')),
+    ).toBeUndefined();
+    expect(scripted.pick(req('DELETE', '/crm/v3/objects/contacts/1'))).toEqual({
+      kind: 'reset',
+      afterWrite: true,
+    });
   });
 });

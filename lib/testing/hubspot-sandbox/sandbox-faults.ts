@@ -14,6 +14,9 @@ const DEFAULT_KINDS: SandboxFaultKind[] = [
   'reset',
 ];
 
+/** Kinds that never reach the handler, so they cannot follow an applied write. */
+const NEVER_AFTER_WRITE = new Set<SandboxFaultKind>(['429', 'slow', '423']);
+
 /** mulberry32: tiny, fast and good enough to make fault sequences reproducible per seed. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
@@ -26,42 +29,74 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** Requests that change data: their fault can be played after the change (a ghost write). */
+export function isWrite(
+  req: Pick<SandboxRequestInfo, 'method' | 'path'>,
+): boolean {
+  if (req.method === 'PATCH' || req.method === 'DELETE' || req.method === 'PUT')
+    return true;
+  return (
+    req.method === 'POST' &&
+    !/\/(search|batch\/read)$/.test(req.path) &&
+    !/\/associations\/.*\/batch\/read$/.test(req.path)
+  );
+}
+
 interface PendingFault extends SandboxInjectedFault {
   remaining: number;
+  /** Only requests that change data match (scripted ghost writes). */
+  writesOnly: boolean;
 }
 
 /** Decides which fault, if any, a request gets: scripted ones first, then seeded random ones. */
 export class SandboxFaults {
   private random: () => number;
   private scripted: PendingFault[] = [];
+  private readonly rules: SandboxRandomFaults[];
 
   constructor(
     private readonly seed: number,
-    private readonly randomFaults: SandboxRandomFaults | undefined,
+    randomFaults: SandboxRandomFaults | SandboxRandomFaults[] | undefined,
   ) {
     this.random = seededRandom(seed);
+    this.rules = randomFaults
+      ? Array.isArray(randomFaults)
+        ? randomFaults
+        : [randomFaults]
+      : [];
   }
 
-  inject(fault: SandboxInjectedFault): void {
-    this.scripted.push({ ...fault, remaining: fault.times ?? 1 });
+  inject(fault: SandboxInjectedFault, writesOnly = false): void {
+    this.scripted.push({ ...fault, remaining: fault.times ?? 1, writesOnly });
   }
 
   pick(req: SandboxRequestInfo): SandboxInjectedFault | undefined {
-    const index = this.scripted.findIndex((f) => matches(f, req));
+    const index = this.scripted.findIndex(
+      (f) => matches(f, req) && (!f.writesOnly || isWrite(req)),
+    );
     if (index >= 0) {
       const fault = this.scripted[index];
       if (--fault.remaining <= 0) this.scripted.splice(index, 1);
-      return fault;
+      const { remaining: _r, writesOnly: _w, ...picked } = fault;
+      return picked;
     }
-    const random = this.randomFaults;
-    if (!random || random.rate <= 0 || (random.match && !random.match(req)))
-      return undefined;
-    // Two draws per eligible request, whatever the outcome, so a seed replays identically.
-    const roll = this.random();
-    const choice = this.random();
-    if (roll >= random.rate) return undefined;
-    const kinds = random.kinds?.length ? random.kinds : DEFAULT_KINDS;
-    return { kind: kinds[Math.floor(choice * kinds.length)] };
+    for (const rule of this.rules) {
+      if (rule.rate <= 0 || !matches(rule, req)) continue;
+      if (rule.match && !rule.match(req)) continue;
+      // Three draws per eligible request, whatever the outcome, so a seed replays identically.
+      const roll = this.random();
+      const choice = this.random();
+      const ghost = this.random();
+      if (roll >= rule.rate) continue;
+      const kinds = rule.kinds?.length ? rule.kinds : DEFAULT_KINDS;
+      const kind = kinds[Math.floor(choice * kinds.length)];
+      const afterWrite =
+        isWrite(req) &&
+        !NEVER_AFTER_WRITE.has(kind) &&
+        ghost < (rule.ghostRate ?? 0);
+      return { kind, ...(afterWrite ? { afterWrite } : {}) };
+    }
+    return undefined;
   }
 
   /** Forgets scripted faults and restarts the random sequence. */
@@ -72,7 +107,7 @@ export class SandboxFaults {
 }
 
 function matches(
-  fault: SandboxInjectedFault,
+  fault: { method?: string; path?: string | RegExp },
   req: SandboxRequestInfo,
 ): boolean {
   if (fault.method && fault.method.toUpperCase() !== req.method) return false;

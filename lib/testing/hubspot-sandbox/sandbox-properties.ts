@@ -1,4 +1,5 @@
 import type { PropertyProblem } from './sandbox-errors';
+import { hasKnownTld } from './sandbox-tlds';
 
 export type SandboxPropertyType =
   'string' | 'number' | 'date' | 'datetime' | 'enumeration' | 'bool';
@@ -304,6 +305,12 @@ export function parseTimestamp(raw: string): number {
 }
 
 const EMAIL = /^[^\s@;]+@[^\s@;]+\.[^\s@;]+$/;
+/** Plain decimal notation only: HubSpot refuses hex (`0x1F`) and exponents (`1e5`). */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+function validEmail(raw: string): boolean {
+  return EMAIL.test(raw) && hasKnownTld(raw.slice(raw.lastIndexOf('@') + 1));
+}
 
 /**
  * Turns a written value into the stored string, or reports why HubSpot would refuse it.
@@ -327,7 +334,7 @@ export function normalizeValue(
   }
   const raw = String(value);
   if (objectType === 'contacts' && name === 'email') {
-    return EMAIL.test(raw.trim())
+    return validEmail(raw.trim())
       ? { value: raw.trim().toLowerCase() }
       : problem(name, 'INVALID_EMAIL', `Email address ${raw} is invalid`);
   }
@@ -336,7 +343,7 @@ export function normalizeValue(
       .split(';')
       .map((e) => e.trim())
       .filter((e) => e !== '');
-    const bad = emails.find((e) => !EMAIL.test(e));
+    const bad = emails.find((e) => !validEmail(e));
     return bad
       ? problem(name, 'INVALID_EMAIL', `Email address ${bad} is invalid`)
       : { value: emails.map((e) => e.toLowerCase()).join(';') };
@@ -344,7 +351,7 @@ export function normalizeValue(
   if (!def) return { value: raw };
   switch (def.type) {
     case 'number':
-      return raw.trim() !== '' && Number.isFinite(Number(raw))
+      return DECIMAL.test(raw.trim())
         ? { value: raw.trim() }
         : problem(name, 'INVALID_LONG', `${raw} was not a valid number.`);
     case 'bool': {

@@ -7,6 +7,19 @@ export interface RateLimits {
   searchPerSecond: number;
 }
 
+/** Where days start and end: the portal's midnight (see PortalClock). */
+export interface RateCalendar {
+  dayOf(at: number): number;
+  nextMidnight(at: number): number;
+}
+
+/** What `GET /account-info/v3/api-usage/daily/private-apps` reports for a token. */
+export interface DailyUsage {
+  usageLimit: number;
+  currentUsage: number;
+  resetsAt: number;
+}
+
 export interface RateDecision {
   /** Set when the call is refused. */
   policy?: SandboxRatePolicy;
@@ -27,20 +40,33 @@ interface TokenBudget {
 }
 
 /**
- * HubSpot's per-token limits: a rolling 10 s bucket, a daily quota (reset at UTC midnight) and a
+ * HubSpot's per-token limits: a rolling 10 s bucket, a daily quota (reset at the portal's midnight,
+ * not UTC's) and a
  * separate per-second search bucket. Refused calls consume nothing, so a client that backs off
  * correctly always gets through after the window slides.
  */
 export class SandboxRateLimiter {
   private readonly budgets = new Map<string, TokenBudget>();
 
-  constructor(private readonly limits: RateLimits) {}
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly calendar: RateCalendar = UTC_CALENDAR,
+  ) {}
 
-  check(token: string, isSearch: boolean, now: number): RateDecision {
+  /**
+   * Charges one call, or refuses it. `exemptFromDaily` calls (account-info, how a client learns
+   * when the quota resets) neither count toward nor stop at the daily quota, but use the 10 s bucket.
+   */
+  check(
+    token: string,
+    isSearch: boolean,
+    now: number,
+    exemptFromDaily = false,
+  ): RateDecision {
     const budget = this.budget(token, now);
     const usedDaily = budget.dayCount;
-    if (usedDaily >= this.limits.dailyLimit) {
-      const midnight = (Math.floor(now / 86_400_000) + 1) * 86_400_000;
+    if (usedDaily >= this.limits.dailyLimit && !exemptFromDaily) {
+      const midnight = this.calendar.nextMidnight(now);
       return {
         policy: 'DAILY',
         retryAfterSeconds: Math.ceil((midnight - now) / 1000),
@@ -73,8 +99,22 @@ export class SandboxRateLimiter {
       };
     }
     budget.tenSecond.add(now);
-    budget.dayCount++;
+    if (!exemptFromDaily) budget.dayCount++;
     return { headers: this.headers(budget, now) };
+  }
+
+  /** Headers the token would see now, without charging a call (for scripted faults). */
+  peekHeaders(token: string, now: number): Record<string, string> {
+    return this.headers(this.budget(token, now), now);
+  }
+
+  /** The token's daily usage and the instant its quota resets. */
+  usage(token: string, now: number): DailyUsage {
+    return {
+      usageLimit: this.limits.dailyLimit,
+      currentUsage: this.budget(token, now).dayCount,
+      resetsAt: this.calendar.nextMidnight(now),
+    };
   }
 
   reset(): void {
@@ -82,7 +122,7 @@ export class SandboxRateLimiter {
   }
 
   private budget(token: string, now: number): TokenBudget {
-    const day = Math.floor(now / 86_400_000);
+    const day = this.calendar.dayOf(now);
     let budget = this.budgets.get(token);
     if (!budget) {
       budget = {
@@ -115,6 +155,11 @@ export class SandboxRateLimiter {
     };
   }
 }
+
+const UTC_CALENDAR: RateCalendar = {
+  dayOf: (at) => Math.floor(at / 86_400_000),
+  nextMidnight: (at) => (Math.floor(at / 86_400_000) + 1) * 86_400_000,
+};
 
 export function rateLimitMessage(policy: SandboxRatePolicy): string {
   const name =

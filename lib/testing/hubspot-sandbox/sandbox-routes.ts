@@ -1,12 +1,15 @@
+import { errorsInBody, parseApiPath } from './sandbox-api-path.util';
 import { handleAssociations } from './sandbox-association-routes';
 import { SandboxAssociations } from './sandbox-associations';
+import { SandboxBatchRoutes } from './sandbox-batch-routes';
 import {
   notFound,
   routeNotFound,
   SandboxHttpError,
   validationError,
-  type SandboxErrorBody,
 } from './sandbox-errors';
+import { mergeRecords } from './sandbox-merge';
+import type { SandboxBatchWriteErrors } from './sandbox-options.interface';
 import {
   PROPERTY_TYPES,
   type SandboxPropertyDefinition,
@@ -14,9 +17,7 @@ import {
 } from './sandbox-properties';
 import { MAX_SEARCH_BODY_CHARS, search } from './sandbox-search';
 import type {
-  BatchClaims,
   ObjectTypeStore,
-  PropertyChanges,
   SandboxRecord,
   SandboxStore,
   StoredRecord,
@@ -29,6 +30,21 @@ export interface RouteRequest {
   body: unknown;
   rawBodyLength: number;
   now: number;
+  /** Set by the dispatcher: a 2026-09+ path, whose batch writes never answer 207. */
+  errorsInBody?: boolean;
+}
+
+/** How harsh the routes are; resolved from HubspotSandboxOptions in one place. */
+export interface RouteConfig {
+  /** Search lag of the next write (jittered). */
+  lagMs(): number;
+  /** Successful batch results in the order they are answered. */
+  order<T>(results: T[]): T[];
+  traceIdsInResults: boolean;
+  batchWriteErrors: SandboxBatchWriteErrors;
+  upsertDuplicates: 'per-input' | 'reject-batch';
+  /** Date versions served beside v3/v4. */
+  apiVersions: ReadonlySet<string>;
 }
 
 export interface RouteResponse {
@@ -36,15 +52,8 @@ export interface RouteResponse {
   body?: unknown;
 }
 
-interface BatchError {
-  status: 'error';
-  category: string;
-  message: string;
-  context?: Record<string, string[]>;
-  errors?: unknown[];
-}
-
-const MAX_BATCH_INPUTS = 100;
+/** HubSpot allows at most 10 custom unique-value properties per object type. */
+const MAX_UNIQUE_PROPERTIES = 10;
 const BATCH_ACTIONS = new Set([
   'create',
   'read',
@@ -55,38 +64,46 @@ const BATCH_ACTIONS = new Set([
 
 /** The HubSpot endpoints the sandbox speaks; pure request → response over the store. */
 export class SandboxRoutes {
+  private readonly batch: SandboxBatchRoutes;
+
   constructor(
     private readonly store: SandboxStore,
-    private readonly lagMs: () => number,
-  ) {}
+    private readonly config: RouteConfig,
+  ) {
+    this.batch = new SandboxBatchRoutes(store, config);
+  }
+
+  private lagMs(): number {
+    return this.config.lagMs();
+  }
 
   /** True for the endpoints HubSpot limits per second instead of per 10 s. */
   static isSearch(method: string, path: string): boolean {
+    if (method !== 'POST') return false;
+    const parsed = parseApiPath(path);
     return (
-      method === 'POST' && /^\/crm\/v3\/objects\/[^/]+\/search$/.test(path)
+      parsed?.api === 'objects' &&
+      parsed.rest.length === 2 &&
+      parsed.rest[1] === 'search'
     );
   }
 
+  /** `/crm/v3/…`, `/crm/v4/associations/…` and the date-versioned paths reach the same handlers. */
   handle(req: RouteRequest): RouteResponse {
-    let parts: string[];
-    try {
-      parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
-    } catch {
+    const parsed = parseApiPath(req.path);
+    if (!parsed || parsed.api === 'account-info')
+      throw routeNotFound(req.method, req.path);
+    const legacy = parsed.version === 'v3' || parsed.version === 'v4';
+    if (!legacy && !this.config.apiVersions.has(parsed.version)) {
       throw routeNotFound(req.method, req.path);
     }
-    if (
-      parts[0] === 'crm' &&
-      parts[1] === 'v4' &&
-      parts[2] === 'associations'
-    ) {
-      return handleAssociations(this.store, req, parts.slice(3));
+    const routed = { ...req, errorsInBody: errorsInBody(parsed.version) };
+    if (parsed.api === 'associations') {
+      return handleAssociations(this.store, routed, parsed.rest);
     }
-    if (parts[0] !== 'crm' || parts[1] !== 'v3' || parts.length < 4) {
-      throw routeNotFound(req.method, req.path);
-    }
-    if (parts[2] === 'objects') return this.objects(req, parts.slice(3));
-    if (parts[2] === 'properties') return this.properties(req, parts.slice(3));
-    throw routeNotFound(req.method, req.path);
+    if (parsed.rest.length < 1) throw routeNotFound(req.method, req.path);
+    if (parsed.api === 'objects') return this.objects(routed, parsed.rest);
+    return this.properties(routed, parsed.rest);
   }
 
   private objects(req: RouteRequest, parts: string[]): RouteResponse {
@@ -105,15 +122,15 @@ export class SandboxRoutes {
       if (method !== 'POST') throw methodNotAllowed(req);
       switch (parts[2]) {
         case 'create':
-          return this.batchCreate(store, req);
+          return this.batch.create(store, req);
         case 'read':
-          return this.batchRead(store, req);
+          return this.batch.read(store, req);
         case 'update':
-          return this.batchUpdate(store, req);
+          return this.batch.update(store, req);
         case 'upsert':
-          return this.batchUpsert(store, req);
+          return this.batch.upsert(store, req);
         default:
-          return this.batchArchive(store, req);
+          return this.batch.archive(store, req);
       }
     }
     if (parts.length === 2 && method === 'POST') {
@@ -246,11 +263,11 @@ export class SandboxRoutes {
     id: string,
   ): RouteResponse {
     const body = objectBody(req.body);
-    // Writes never follow merges: a merged id answers 404.
+    // An old id of a merged record acts on the merge's record, which answers with its new id.
     const record = store.lookup(
       id,
       req.query.get('idProperty') ?? undefined,
-      false,
+      true,
     );
     if (!record) throw notFound();
     const changes = store.prepare(body.properties, record.id);
@@ -263,7 +280,8 @@ export class SandboxRoutes {
     id: string,
     now: number,
   ): RouteResponse {
-    const record = store.records.get(id);
+    // An old id of a merged record archives the merge's record, as HubSpot's basic endpoint does.
+    const record = store.live(id, true) ?? store.records.get(id);
     if (!record) throw notFound();
     if (!record.archived) store.archive(record, now);
     return { status: 204 };
@@ -286,235 +304,27 @@ export class SandboxRoutes {
   private merge(store: ObjectTypeStore, req: RouteRequest): RouteResponse {
     const body = objectBody(req.body);
     const primaryId = String(body.primaryObjectId ?? '');
-    const mergedId = String(body.objectIdToMerge ?? '');
+    const otherId = String(body.objectIdToMerge ?? '');
     return {
       status: 200,
-      body: this.mergeRecords(store, primaryId, mergedId, req.now),
+      body: this.mergeRecords(store, primaryId, otherId, req.now),
     };
   }
 
   mergeRecords(
     store: ObjectTypeStore,
     primaryId: string,
-    mergedId: string,
+    otherId: string,
     now: number,
   ): SandboxRecord {
-    if (!primaryId || !mergedId) {
-      throw validationError('primaryObjectId and objectIdToMerge are required');
-    }
-    if (primaryId === mergedId)
-      throw validationError('Cannot merge an object with itself');
-    const primary = store.live(primaryId, false);
-    const merged = store.live(mergedId, false);
-    if (!primary || !merged) throw notFound();
-    store.merge(primary, merged, now, this.lagMs());
-    // The survivor inherits the merged record's associations.
-    const type = store.objectType;
-    for (const a of this.store.associations.list(type, mergedId)) {
-      for (const typeId of a.associationTypeIds) {
-        if (a.toObjectId !== primaryId) {
-          this.store.associations.add(
-            type,
-            primaryId,
-            a.toObjectType,
-            a.toObjectId,
-            typeId,
-          );
-        }
-      }
-    }
-    this.store.associations.forget(type, mergedId);
-    return store.toJson(primary);
-  }
-
-  private batchCreate(
-    store: ObjectTypeStore,
-    req: RouteRequest,
-  ): RouteResponse {
-    const batch = batchBody(req.body);
-    const traceIds = batch.inputs.map((i) => i.objectWriteTraceId);
-    // Per-input errors only when every input carries a distinct trace id, as HubSpot does.
-    const perInput =
-      batch.inputs.length > 0 &&
-      traceIds.every((t) => typeof t === 'string' && t !== '') &&
-      new Set(traceIds).size === traceIds.length;
-    const claims: BatchClaims = new Map();
-    const planned: Array<{ changes: PropertyChanges; traceId?: string }> = [];
-    const errors: BatchError[] = [];
-    batch.inputs.forEach((input, i) => {
-      try {
-        planned.push({
-          changes: store.prepare(
-            input.properties,
-            undefined,
-            claims,
-            `new:${i}`,
-          ),
-          traceId: traceIds[i] as string | undefined,
-        });
-      } catch (error) {
-        if (!perInput || !(error instanceof SandboxHttpError)) throw error;
-        errors.push(
-          toBatchError(error.body, {
-            objectWriteTraceId: [traceIds[i] as string],
-          }),
-        );
-      }
-    });
-    const results = planned.map(({ changes, traceId }) => {
-      const record = store.create(
-        this.store.allocateId(),
-        changes,
-        req.now,
-        this.lagMs(),
-      );
-      return {
-        ...store.toJson(record),
-        ...(traceId ? { objectWriteTraceId: traceId } : {}),
-      };
-    });
-    return batchResult(201, results, errors, req.now);
-  }
-
-  private batchRead(store: ObjectTypeStore, req: RouteRequest): RouteResponse {
-    const batch = batchBody(req.body);
-    const body = req.body as { properties?: unknown; idProperty?: unknown };
-    const requested = Array.isArray(body.properties)
-      ? body.properties.filter((p): p is string => typeof p === 'string')
-      : undefined;
-    const idProperty =
-      typeof body.idProperty === 'string' ? body.idProperty : undefined;
-    const names = store.readProperties(requested);
-    const results: SandboxRecord[] = [];
-    const missing: string[] = [];
-    for (const input of batch.inputs) {
-      const id = String(input.id ?? '');
-      const record = store.lookup(id, idProperty, true);
-      if (record) results.push(store.toJson(record, names));
-      else missing.push(id);
-    }
-    return batchResult(200, results, notFoundErrors(store, missing), req.now);
-  }
-
-  private batchUpdate(
-    store: ObjectTypeStore,
-    req: RouteRequest,
-  ): RouteResponse {
-    const batch = batchBody(req.body);
-    const missing: string[] = [];
-    const seen = new Set<string>();
-    const duplicates: string[] = [];
-    const claims: BatchClaims = new Map();
-    const planned: Array<{
-      record: StoredRecord;
-      changes: PropertyChanges;
-      traceId?: unknown;
-    }> = [];
-    for (const input of batch.inputs) {
-      const id = String(input.id ?? '');
-      const idProperty =
-        typeof input.idProperty === 'string' ? input.idProperty : undefined;
-      const record = store.lookup(id, idProperty, false);
-      if (!record) {
-        missing.push(id);
-        continue;
-      }
-      if (seen.has(record.id)) duplicates.push(id);
-      seen.add(record.id);
-      planned.push({
-        record,
-        changes: store.prepare(input.properties, record.id, claims, record.id),
-        traceId: input.objectWriteTraceId,
-      });
-    }
-    if (duplicates.length > 0) throw duplicateIds(duplicates);
-    const results = planned.map(({ record, changes, traceId }) => {
-      store.update(record, changes, req.now, this.lagMs());
-      return {
-        ...store.toJson(record),
-        ...(typeof traceId === 'string' ? { objectWriteTraceId: traceId } : {}),
-      };
-    });
-    return batchResult(200, results, notFoundErrors(store, missing), req.now);
-  }
-
-  private batchUpsert(
-    store: ObjectTypeStore,
-    req: RouteRequest,
-  ): RouteResponse {
-    const batch = batchBody(req.body);
-    const keys = new Map<string, string>();
-    const duplicates: string[] = [];
-    const claims: BatchClaims = new Map();
-    const resolved = batch.inputs.map((input, i) => {
-      const idProperty = input.idProperty;
-      const id = input.id;
-      if (typeof idProperty !== 'string' || idProperty === '') {
-        throw validationError(
-          `inputs[${i}].idProperty is required for batch upsert`,
-        );
-      }
-      if (typeof id !== 'string' || id === '') {
-        throw validationError(`inputs[${i}].id is required for batch upsert`);
-      }
-      if (!store.isUniqueProperty(idProperty)) {
-        throw validationError(
-          `Batch upsert requires idProperty to be a property with unique values; ${idProperty} is not one for ${store.objectType}.`,
-        );
-      }
-      const record = store.findByUnique(idProperty, id);
-      const index = store.indexOf(idProperty) as string;
-      const key = record
-        ? `record:${record.id}`
-        : `new:${index}:${store.indexKey(index, id)}`;
-      if (keys.has(key)) duplicates.push(id);
-      keys.set(key, id);
-      return { input, idProperty, id, record };
-    });
-    // Two inputs for one record reject the whole batch before anything is validated or written.
-    if (duplicates.length > 0) throw duplicateIds(duplicates);
-    const planned = resolved.map(({ input, idProperty, id, record }, i) => {
-      const given = input.properties;
-      const properties =
-        record || (given && typeof given === 'object' && idProperty in given)
-          ? given
-          : { ...(given as object | undefined), [idProperty]: id };
-      return {
-        record,
-        changes: store.prepare(
-          properties,
-          record?.id,
-          claims,
-          record ? record.id : `new:${i}`,
-        ),
-        traceId: input.objectWriteTraceId,
-      };
-    });
-    const results = planned.map(({ record, changes, traceId }) => {
-      const isNew = !record;
-      const target =
-        record ??
-        store.create(this.store.allocateId(), changes, req.now, this.lagMs());
-      if (record) store.update(record, changes, req.now, this.lagMs());
-      return {
-        ...store.toJson(target),
-        new: isNew,
-        ...(typeof traceId === 'string' ? { objectWriteTraceId: traceId } : {}),
-      };
-    });
-    return batchResult(200, results, [], req.now);
-  }
-
-  private batchArchive(
-    store: ObjectTypeStore,
-    req: RouteRequest,
-  ): RouteResponse {
-    const batch = batchBody(req.body);
-    for (const input of batch.inputs) {
-      const record = store.records.get(String(input.id ?? ''));
-      if (record && !record.archived) store.archive(record, req.now);
-    }
-    return { status: 204 };
+    return mergeRecords(
+      this.store,
+      store,
+      primaryId,
+      otherId,
+      now,
+      this.lagMs(),
+    );
   }
 
   private properties(req: RouteRequest, parts: string[]): RouteResponse {
@@ -527,7 +337,10 @@ export class SandboxRoutes {
         };
       }
       if (req.method === 'POST') {
-        return { status: 201, body: defineProperty(store, req.body, true) };
+        return {
+          status: 201,
+          body: defineProperty(store, req.body, true, req.now),
+        };
       }
       throw methodNotAllowed(req);
     }
@@ -548,6 +361,7 @@ export function defineProperty(
   store: ObjectTypeStore,
   raw: unknown,
   strictFields: boolean,
+  now: number,
 ): SandboxPropertyDefinition {
   const input = objectBody(raw) as Partial<SandboxPropertyInput>;
   const required = strictFields
@@ -583,17 +397,20 @@ export function defineProperty(
       category: 'OBJECT_ALREADY_EXISTS',
     });
   }
+  if (input.hasUniqueValue === true) {
+    const unique = [...store.properties.values()].filter(
+      (p) => p.hasUniqueValue && !p.hubspotDefined,
+    ).length;
+    if (unique >= MAX_UNIQUE_PROPERTIES) {
+      throw validationError(
+        `Object type ${store.objectType} already has ${MAX_UNIQUE_PROPERTIES} properties with unique values; that is the maximum.`,
+      );
+    }
+  }
   return store.defineProperty(
     input as SandboxPropertyInput,
-    new Date().toISOString(),
+    new Date(now).toISOString(),
   );
-}
-
-interface BatchInput {
-  id?: unknown;
-  idProperty?: unknown;
-  properties?: unknown;
-  objectWriteTraceId?: unknown;
 }
 
 function objectBody(body: unknown): Record<string, unknown> {
@@ -602,92 +419,6 @@ function objectBody(body: unknown): Record<string, unknown> {
     throw validationError('Request body must be a JSON object');
   }
   return body as Record<string, unknown>;
-}
-
-function batchBody(raw: unknown): { inputs: BatchInput[] } {
-  const body = objectBody(raw);
-  // HubSpot silently accepts a body without `inputs` and does nothing.
-  if (body.inputs === undefined) return { inputs: [] };
-  if (!Array.isArray(body.inputs))
-    throw validationError('inputs must be an array');
-  if (body.inputs.length > MAX_BATCH_INPUTS) {
-    throw validationError(
-      `Too many inputs: ${body.inputs.length}. Batch endpoints accept at most ${MAX_BATCH_INPUTS} inputs.`,
-    );
-  }
-  body.inputs.forEach((input, i) => {
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-      throw validationError(`inputs[${i}] must be an object`);
-    }
-  });
-  return { inputs: body.inputs as BatchInput[] };
-}
-
-function batchResult(
-  okStatus: number,
-  results: unknown[],
-  errors: BatchError[],
-  startedAt: number,
-): RouteResponse {
-  const times = {
-    startedAt: new Date(startedAt).toISOString(),
-    completedAt: new Date().toISOString(),
-  };
-  if (errors.length === 0) {
-    return {
-      status: okStatus,
-      body: { status: 'COMPLETE', results, ...times },
-    };
-  }
-  return {
-    status: 207,
-    body: {
-      status: 'COMPLETE',
-      results,
-      numErrors: errors.length,
-      errors,
-      ...times,
-    },
-  };
-}
-
-function toBatchError(
-  body: SandboxErrorBody,
-  context: Record<string, string[]>,
-): BatchError {
-  return {
-    status: 'error',
-    category: body.category ?? 'VALIDATION_ERROR',
-    message: body.message,
-    context: { ...body.context, ...context },
-    ...(body.errors ? { errors: body.errors } : {}),
-  };
-}
-
-const SINGULAR: Record<string, string> = {
-  contacts: 'CONTACT',
-  companies: 'COMPANY',
-  deals: 'DEAL',
-  tickets: 'TICKET',
-};
-
-function notFoundErrors(store: ObjectTypeStore, ids: string[]): BatchError[] {
-  if (ids.length === 0) return [];
-  const name = SINGULAR[store.objectType] ?? store.objectType.toUpperCase();
-  return [
-    {
-      status: 'error',
-      category: 'OBJECT_NOT_FOUND',
-      message: `Could not get some ${name} objects, they may be deleted or not exist. Check that ids are valid.`,
-      context: { ids },
-    },
-  ];
-}
-
-function duplicateIds(ids: string[]): SandboxHttpError {
-  return validationError(
-    `Duplicate IDs found in batch input: [${ids.join(', ')}]. IDs must be unique`,
-  );
 }
 
 function propertyList(query: URLSearchParams): string[] | undefined {

@@ -30,7 +30,7 @@ describe('SandboxStore', () => {
     expect(record.searchVersions).toHaveLength(1);
   });
 
-  it('frees unique values on archive and follows merge chains on reads only', () => {
+  it('frees unique values on archive and resolves every old id of a merge chain to the newest record', () => {
     const store = new SandboxStore();
     const contacts = store.type('contacts');
     const a = contacts.create(
@@ -51,16 +51,22 @@ describe('SandboxStore', () => {
       t0,
       0,
     );
-    contacts.merge(b, a, t0, 0);
-    contacts.merge(c, b, t0, 0);
-    expect(contacts.live('1', true)?.id).toBe('3');
-    expect(contacts.live('1', false)).toBeUndefined();
-    expect(contacts.findByUnique('email', 'A@X.IO')?.id).toBe('3');
-    expect(c.properties.hs_merged_object_ids?.split(';').sort()).toEqual([
+    const ab = contacts.mergeIntoNew(b, a, '4', t0, 0);
+    const abc = contacts.mergeIntoNew(c, ab, '5', t0, 0);
+    // Every merge mints a new id; every old id, however old, resolves to the latest one.
+    for (const old of ['1', '2', '3', '4']) {
+      expect(contacts.live(old, true)?.id).toBe('5');
+      expect(contacts.live(old, false)).toBeUndefined();
+    }
+    expect(contacts.findByUnique('email', 'A@X.IO')?.id).toBe('5');
+    expect(abc.properties.email).toBe('c@x.io');
+    expect(abc.properties.hs_merged_object_ids?.split(';').sort()).toEqual([
       '1',
       '2',
+      '3',
+      '4',
     ]);
-    contacts.archive(c, t0);
+    contacts.archive(abc, t0);
     expect(contacts.prepare({ email: 'c@x.io' }, undefined)).toEqual({
       email: 'c@x.io',
     });

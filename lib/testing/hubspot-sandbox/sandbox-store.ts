@@ -84,7 +84,7 @@ export class ObjectTypeStore {
   readonly properties = new Map<string, SandboxPropertyDefinition>();
   /** index name -> unique value -> owner. */
   readonly unique = new Map<string, Map<string, IndexEntry>>();
-  /** merged id -> surviving id. */
+  /** old id of a merged record -> id of the record the merge created. */
   readonly mergedInto = new Map<string, string>();
   /**
    * Whether unknown properties are refused. Built-in types are strict from the start; other
@@ -153,7 +153,7 @@ export class ObjectTypeStore {
     return index === CONTACT_EMAIL_INDEX ? value.trim().toLowerCase() : value;
   }
 
-  /** A live record by id; merged ids resolve to the survivor only when asked. */
+  /** A live record by id; old ids of merged records resolve to the merge's record only when asked. */
   live(id: string, followMerges: boolean): StoredRecord | undefined {
     let record = this.records.get(id);
     if (!record && followMerges) {
@@ -391,15 +391,18 @@ export class ObjectTypeStore {
   }
 
   /**
-   * Merges `merged` into `primary`: the survivor keeps its values, gains the ones it lacks,
-   * and (contacts) keeps the merged emails as secondary ones.
+   * Merges two records into a NEW record with id `newId`, as HubSpot now does for contacts and
+   * companies: values come from the primary (gaps filled from the other), the other's emails
+   * become secondary ones, `hs_merged_object_ids` lists both old ids (and ids they had absorbed),
+   * and both old ids resolve to the new record on basic reads and writes.
    */
-  merge(
+  mergeIntoNew(
     primary: StoredRecord,
-    merged: StoredRecord,
+    other: StoredRecord,
+    newId: string,
     now: number,
     lagMs: number,
-  ): void {
+  ): StoredRecord {
     const skip = new Set([
       'hs_object_id',
       this.sys.created,
@@ -407,44 +410,49 @@ export class ObjectTypeStore {
       'hs_merged_object_ids',
     ]);
     const changes: PropertyChanges = {};
-    for (const [name, value] of Object.entries(merged.properties)) {
-      if (!skip.has(name) && primary.properties[name] === undefined)
-        changes[name] = value;
+    for (const source of [primary, other]) {
+      for (const [name, value] of Object.entries(source.properties)) {
+        if (!skip.has(name) && changes[name] === undefined)
+          changes[name] = value;
+      }
     }
     if (this.objectType === 'contacts') {
-      const emails = new Set(
-        (primary.properties.hs_additional_emails ?? '')
-          .split(';')
-          .filter(Boolean),
-      );
+      const emails = new Set<string>();
       for (const e of [
-        merged.properties.email,
-        ...(merged.properties.hs_additional_emails ?? '').split(';'),
+        ...(primary.properties.hs_additional_emails ?? '').split(';'),
+        other.properties.email,
+        ...(other.properties.hs_additional_emails ?? '').split(';'),
       ]) {
-        if (e && e !== primary.properties.email && e !== changes.email)
-          emails.add(e);
+        if (e && e !== changes.email) emails.add(e);
       }
       delete changes.hs_additional_emails;
       if (emails.size > 0) changes.hs_additional_emails = [...emails].join(';');
     }
-    const mergedIds = new Set(
-      (primary.properties.hs_merged_object_ids ?? '')
-        .split(';')
-        .filter(Boolean),
-    );
-    mergedIds.add(merged.id);
-    for (const id of (merged.properties.hs_merged_object_ids ?? '').split(
-      ';',
-    )) {
-      if (id) mergedIds.add(id);
+    const mergedIds = new Set<string>();
+    for (const source of [primary, other]) {
+      mergedIds.add(source.id);
+      for (const id of (source.properties.hs_merged_object_ids ?? '').split(
+        ';',
+      )) {
+        if (id) mergedIds.add(id);
+      }
     }
-    this.drop(merged);
-    primary.properties.hs_merged_object_ids = [...mergedIds].join(';');
-    this.mergedInto.set(merged.id, primary.id);
-    for (const [id, survivor] of this.mergedInto) {
-      if (survivor === merged.id) this.mergedInto.set(id, primary.id);
+    const createdAt = Math.min(primary.createdAt, other.createdAt);
+    this.drop(primary);
+    this.drop(other);
+    for (const [id, target] of this.mergedInto) {
+      if (target === primary.id || target === other.id)
+        this.mergedInto.set(id, newId);
     }
-    this.update(primary, changes, now, lagMs);
+    for (const id of mergedIds) this.mergedInto.set(id, newId);
+    changes.hs_merged_object_ids = [...mergedIds].join(';');
+    const record = this.create(newId, changes, now, lagMs);
+    record.createdAt = createdAt;
+    record.properties[this.sys.created] = new Date(createdAt).toISOString();
+    // Re-publish so search shows the creation date the record keeps.
+    record.searchVersions = [];
+    this.publish(record, now, lagMs);
+    return record;
   }
 
   /** The state search sees now, or undefined when the record is not indexed yet. */
