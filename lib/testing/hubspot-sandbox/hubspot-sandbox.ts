@@ -30,7 +30,14 @@ import {
   SandboxRoutes,
   type RouteResponse,
 } from './sandbox-routes';
-import type { SandboxAssociation } from './sandbox-associations';
+import type {
+  SandboxAssociation,
+  SandboxAssociationDefinition,
+} from './sandbox-associations';
+import type {
+  SandboxObjectSchema,
+  SandboxObjectSchemaInput,
+} from './sandbox-schemas';
 import { SandboxStore, type SandboxRecord } from './sandbox-store';
 
 type ResolvedOptions = Required<
@@ -89,6 +96,10 @@ export class HubspotSandbox {
     this.routes = new SandboxRoutes(this.store, () => this.options.searchLagMs);
     this.limiter = new SandboxRateLimiter(this.options);
     this.faults = new SandboxFaults(this.options.seed, this.options.faults);
+    this.store.portalId = options.portalId ?? this.store.portalId;
+    this.store.associations.seed(this.options.seed);
+    this.store.associations.resultsInOrder =
+      !!options.orderedAssociationResults;
     for (const [type, defs] of Object.entries(options.properties ?? {})) {
       for (const def of defs) this.createProperty(type, def);
     }
@@ -222,6 +233,25 @@ export class HubspotSandbox {
     def: SandboxPropertyInput,
   ): SandboxPropertyDefinition {
     return defineProperty(this.store.type(objectType), def, false);
+  }
+
+  /**
+   * Defines a custom object as `POST /crm-object-schemas/v3/schemas` would; its records are then
+   * reachable as `2-<id>` and `p<portalId>_<name>`.
+   */
+  defineObject(schema: SandboxObjectSchemaInput): SandboxObjectSchema {
+    return this.store.schemas.define(schema);
+  }
+
+  /** Association types from one object type to another (HubSpot-defined and user-defined). */
+  associationTypes(
+    fromObjectType: string,
+    toObjectType: string,
+  ): SandboxAssociationDefinition[] {
+    return this.store.associations.definitionsBetween(
+      this.store.type(fromObjectType).objectType,
+      this.store.type(toObjectType).objectType,
+    );
   }
 
   /** Merges `mergedId` into `primaryId`, as `POST /crm/v3/objects/{type}/merge` does. */
@@ -521,4 +551,12 @@ export type {
   SandboxPropertyType,
 } from './sandbox-properties';
 export type { SandboxRecord } from './sandbox-store';
-export type { SandboxAssociation } from './sandbox-associations';
+export type {
+  SandboxAssociation,
+  SandboxAssociationCategory,
+  SandboxAssociationDefinition,
+} from './sandbox-associations';
+export type {
+  SandboxObjectSchema,
+  SandboxObjectSchemaInput,
+} from './sandbox-schemas';

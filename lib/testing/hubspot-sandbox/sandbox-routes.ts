@@ -1,4 +1,4 @@
-import { handleAssociations } from './sandbox-association-routes';
+import { handleExtensions } from './sandbox-association-routes';
 import { SandboxAssociations } from './sandbox-associations';
 import {
   notFound,
@@ -74,13 +74,8 @@ export class SandboxRoutes {
     } catch {
       throw routeNotFound(req.method, req.path);
     }
-    if (
-      parts[0] === 'crm' &&
-      parts[1] === 'v4' &&
-      parts[2] === 'associations'
-    ) {
-      return handleAssociations(this.store, req, parts.slice(3));
-    }
+    const extension = handleExtensions(this.store, req, parts);
+    if (extension) return extension;
     if (parts[0] !== 'crm' || parts[1] !== 'v3' || parts.length < 4) {
       throw routeNotFound(req.method, req.path);
     }
@@ -309,21 +304,11 @@ export class SandboxRoutes {
     if (!primary || !merged) throw notFound();
     store.merge(primary, merged, now, this.lagMs());
     // The survivor inherits the merged record's associations.
-    const type = store.objectType;
-    for (const a of this.store.associations.list(type, mergedId)) {
-      for (const typeId of a.associationTypeIds) {
-        if (a.toObjectId !== primaryId) {
-          this.store.associations.add(
-            type,
-            primaryId,
-            a.toObjectType,
-            a.toObjectId,
-            typeId,
-          );
-        }
-      }
-    }
-    this.store.associations.forget(type, mergedId);
+    this.store.associations.merge(
+      store.objectType,
+      [primaryId, mergedId],
+      primaryId,
+    );
     return store.toJson(primary);
   }
 
