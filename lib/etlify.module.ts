@@ -11,6 +11,7 @@ import {
   OPTIONS_TYPE,
 } from './etlify.module-definition';
 import { CrmRegistry } from './registry/crm.registry';
+import { PropertySyncService } from './schema/property-sync.service';
 import { SyncEngine } from './sync/sync-engine.service';
 import { SyncStateStore } from './sync/sync-state.store';
 import { SyncService } from './sync/sync.service';
@@ -45,8 +46,9 @@ function withAdapters(module: DynamicModule): DynamicModule {
     SyncStateStore,
     SyncEngine,
     SyncService,
+    PropertySyncService,
   ],
-  exports: [CrmRegistry, SyncService],
+  exports: [CrmRegistry, SyncService, PropertySyncService],
 })
 export class EtlifyModule extends ConfigurableModuleClass {
   static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {

@@ -41,3 +41,18 @@ export type {
   RedisRateGovernorOptions,
   RateRedisClient,
 } from './rate/rate-governor-options.interface';
+export * from './interfaces/crm-association.interface';
+export * from './schema/crm-property.interface';
+export { PropertySyncService } from './schema/property-sync.service';
+export type {
+  PropertySyncReport,
+  SyncPropertiesOptions,
+} from './schema/property-sync.service';
+export { PropertyProvisioner } from './schema/property-provisioner';
+export type {
+  EnsureOptions,
+  PropertyCheck,
+  PropertyCheckStatus,
+  PropertyRequirement,
+} from './schema/property-provisioner';
+export type { CrmValidationRule } from './schema/payload-validator.util';

@@ -2,6 +2,12 @@
 import 'reflect-metadata';
 import { CliUsageError, parseArgs } from './cli-args.util';
 import {
+  SYNC_PROPERTIES_FLAGS,
+  SYNC_PROPERTIES_USAGE,
+  SYNC_PROPERTIES_VALUED,
+  syncPropertiesCommand,
+} from './sync-properties.command';
+import {
   SYNC_STALE_FLAGS,
   SYNC_STALE_USAGE,
   SYNC_STALE_VALUED,
@@ -11,7 +17,8 @@ import {
 const USAGE = `Usage: etlify <command> [options]
 
 Commands:
-  sync-stale   find and sync stale records (backfill); see \`etlify sync-stale --help\`
+  sync-stale        find and sync stale records (backfill); see \`etlify sync-stale --help\`
+  sync-properties   check (or --apply: create) the CRM properties serializers write
 `;
 
 /** The `etlify` bin shipped with nestjs-etlify. */
@@ -22,6 +29,18 @@ async function main(argv: string[]): Promise<number> {
     cwd: process.cwd(),
   };
   try {
+    if (argv.find((arg) => !arg.startsWith('-')) === 'sync-properties') {
+      const args = parseArgs(
+        argv,
+        SYNC_PROPERTIES_VALUED,
+        SYNC_PROPERTIES_FLAGS,
+      );
+      if (args.flags.has('help')) {
+        io.stdout.write(`${SYNC_PROPERTIES_USAGE}\n`);
+        return 0;
+      }
+      return await syncPropertiesCommand(args, io);
+    }
     const args = parseArgs(argv, SYNC_STALE_VALUED, SYNC_STALE_FLAGS);
     if (!args.command) {
       io.stdout.write(USAGE);

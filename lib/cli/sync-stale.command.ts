@@ -54,7 +54,7 @@ export interface CliIo {
 }
 
 /** Warnings and errors of the app go to stderr, so stdout holds only the summary (or its JSON). */
-class StderrLogger implements LoggerService {
+export class StderrLogger implements LoggerService {
   constructor(private readonly stream: ProgressStream) {}
   log(): void {}
   warn(message: unknown, context?: string): void {

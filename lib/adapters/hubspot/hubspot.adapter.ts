@@ -15,6 +15,18 @@ import type {
   CrmDeleteRequest,
   CrmUpsertRequest,
 } from '../../interfaces/crm-adapter.interface';
+import type {
+  CrmAssociateRequest,
+  CrmAssociationLabel,
+  CrmAssociationResult,
+  CrmDisassociateRequest,
+} from '../../interfaces/crm-association.interface';
+import type {
+  CrmPropertyDefinition,
+  CrmPropertyGroup,
+} from '../../schema/crm-property.interface';
+import { HubspotAssociationsApi } from './hubspot-associations.api';
+import { HubspotPropertiesApi } from './hubspot-properties.api';
 import { InProcessRateGovernor } from '../../rate/in-process-rate.governor';
 import {
   HUBSPOT_CONTACT_EMAIL,
@@ -25,6 +37,7 @@ import {
   HUBSPOT_OBJECT_ID_PROPERTY,
   HUBSPOT_OBJECTS_PATH,
   HUBSPOT_PROPERTIES_PATH,
+  HUBSPOT_SCHEMA_DEFAULTS,
 } from './hubspot.constants';
 import type { HubspotAdapterOptions } from './hubspot-adapter-options.interface';
 import {
@@ -41,7 +54,6 @@ import {
   blankIdPropertyError,
   identityKey,
   idValueOf,
-  toHubspotProperties,
   type HubspotProperties,
 } from './hubspot-payload.util';
 
@@ -71,6 +83,9 @@ export class HubspotAdapter implements CrmAdapter {
   private readonly uniqueProperties = new Map<string, Promise<Set<string>>>();
   private readonly accessToken: string;
   private crmName = 'hubspot';
+  /** Property schema, pre-flight checks and `sync-properties` writes. */
+  private readonly properties: HubspotPropertiesApi;
+  private readonly associations: HubspotAssociationsApi;
 
   constructor(options: HubspotAdapterOptions) {
     if (
@@ -105,6 +120,19 @@ export class HubspotAdapter implements CrmAdapter {
       },
       this.logger,
     );
+    this.properties = new HubspotPropertiesApi(
+      this.client,
+      {
+        validate: options.validatePayloads ?? true,
+        ttlMs: options.schemaTtlMs ?? HUBSPOT_SCHEMA_DEFAULTS.ttlMs,
+        minRefreshMs: HUBSPOT_SCHEMA_DEFAULTS.minRefreshMs,
+      },
+      (message) => this.warn(`${this.crmName}: ${message}`),
+    );
+    this.associations = new HubspotAssociationsApi(
+      this.client,
+      this.concurrency,
+    );
     // Until EtlifyModule attaches the CRM's governor: Free/Starter limits, raised by the headers.
     this.client.setGovernor(
       new InProcessRateGovernor({
@@ -125,7 +153,21 @@ export class HubspotAdapter implements CrmAdapter {
 
   async upsert(req: CrmUpsertRequest): Promise<string> {
     const type = objectTypeOf(req.objectType);
-    const props = toHubspotProperties(type, req.payload);
+    // Converted and checked against the schema: a bad payload fails here, before any write.
+    const props = await this.properties.checkOne(type, req.payload);
+    try {
+      return await this.upsertChecked(type, props, req);
+    } catch (error) {
+      this.properties.noteRefusal(type, error);
+      throw error;
+    }
+  }
+
+  private async upsertChecked(
+    type: string,
+    props: HubspotProperties,
+    req: CrmUpsertRequest,
+  ): Promise<string> {
     if (req.crmId)
       return this.patchOrRecover(type, req.crmId, props, req.idProperty);
     const value = idValueOf(props, req.idProperty);
@@ -194,13 +236,19 @@ export class HubspotAdapter implements CrmAdapter {
       [...latest.values()].some((r) => !r.crmId) &&
       (await this.upsertable(type, idProperty));
 
+    // Every payload converted and checked with one schema read; bad ones fail alone, unsent.
+    const checked = await this.properties.checkMany(
+      type,
+      [...latest.values()].map((r) => ({ key: r.key, payload: r.payload })),
+    );
     const updates: BatchItem[] = [];
     const upserts: BatchItem[] = [];
     const creates: BatchItem[] = [];
     let sequence = 0;
     for (const record of latest.values()) {
       try {
-        const props = toHubspotProperties(type, record.payload);
+        const props = checked.get(record.key)!;
+        if (props instanceof CrmValidationError) throw props;
         const item: BatchItem = {
           key: record.key,
           traceId: String(sequence++),
@@ -276,7 +324,48 @@ export class HubspotAdapter implements CrmAdapter {
         }
       });
     }
+    for (const result of out.values())
+      if (result.error) this.properties.noteRefusal(type, result.error);
     return [...out.values()];
+  }
+
+  async associate(req: CrmAssociateRequest): Promise<CrmAssociationResult[]> {
+    return this.associations.associate(req);
+  }
+
+  async disassociate(
+    req: CrmDisassociateRequest,
+  ): Promise<CrmAssociationResult[]> {
+    return this.associations.disassociate(req);
+  }
+
+  async associationLabels(
+    fromObjectType: string,
+    toObjectType: string,
+  ): Promise<CrmAssociationLabel[]> {
+    return this.associations.labels(fromObjectType, toObjectType);
+  }
+
+  async readProperties(objectType: string): Promise<CrmPropertyDefinition[]> {
+    return this.properties.read(objectTypeOf(objectType));
+  }
+
+  async createProperty(
+    objectType: string,
+    definition: CrmPropertyDefinition,
+  ): Promise<void> {
+    await this.properties.create(objectTypeOf(objectType), definition);
+  }
+
+  async readPropertyGroups(objectType: string): Promise<CrmPropertyGroup[]> {
+    return this.properties.readGroups(objectTypeOf(objectType));
+  }
+
+  async createPropertyGroup(
+    objectType: string,
+    group: CrmPropertyGroup,
+  ): Promise<void> {
+    await this.properties.createGroup(objectTypeOf(objectType), group);
   }
 
   /** Sends a batch; when HubSpot rejects it as a whole, halves it until only bad inputs fail. */
