@@ -12,8 +12,5 @@ export interface SyncJobProducer {
     options?: { delayMs?: number },
   ): Promise<void>;
   /** Delete jobs; the processor reads the CRM id from the state row, which outlives the entity row. */
-  enqueueDeletes(
-    config: EntitySyncConfig,
-    resourceIds: string[],
-  ): Promise<void>;
+  enqueueDeletes(config: EntitySyncConfig, resourceIds: string[]): Promise<void>;
 }
