@@ -16,6 +16,7 @@ import { queueModuleParts } from './queue/queue.module-parts';
 import { rateModuleParts } from './rate/rate.module-parts';
 import { staleModuleParts } from './stale/stale.module-parts';
 import { CrmSynchronisation } from './sync/crm-synchronisation.entity';
+import { CrmAssociationState } from './associations/crm-association-state.entity';
 
 /**
  * Options that shape the module itself and so must be known before any factory runs:
@@ -56,7 +57,10 @@ export const {
         imports: [
           ...(definition.imports ?? []),
           DiscoveryModule,
-          TypeOrmModule.forFeature([CrmSynchronisation], extras.dataSource),
+          TypeOrmModule.forFeature(
+            [CrmSynchronisation, CrmAssociationState],
+            extras.dataSource,
+          ),
           ...parts.flatMap((p) => p.imports ?? []),
         ],
         providers: [

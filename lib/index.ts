@@ -56,3 +56,7 @@ export type {
   PropertyRequirement,
 } from './schema/property-provisioner';
 export type { CrmValidationRule } from './schema/payload-validator.util';
+export { CrmAssociationState } from './associations/crm-association-state.entity';
+export { CreateCrmAssociationStates1767225600000 } from './migrations/create-crm-association-states.migration';
+export { AssociationSyncService } from './associations/association-sync.service';
+export type { EtlifyAssociationOptions } from './associations/association-options.interface';

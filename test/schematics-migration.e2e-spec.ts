@@ -5,7 +5,11 @@ import {
 } from '@angular-devkit/schematics/testing';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { CrmSynchronisation, EtlifyStaleSweep } from 'nestjs-etlify';
+import {
+  CrmAssociationState,
+  CrmSynchronisation,
+  EtlifyStaleSweep,
+} from 'nestjs-etlify';
 import {
   createTestDatabase,
   DIALECTS,
@@ -54,7 +58,7 @@ describe.each(DIALECTS)('etlify-migration output on %s', (dialect) => {
     const ds = new DataSource({
       ...db.options,
       migrations,
-      entities: [CrmSynchronisation, EtlifyStaleSweep],
+      entities: [CrmSynchronisation, EtlifyStaleSweep, CrmAssociationState],
     });
     sources.push(ds);
     await ds.initialize();
@@ -67,6 +71,7 @@ describe.each(DIALECTS)('etlify-migration output on %s', (dialect) => {
     const theirs = await migrate(packageMigrations());
     const shape = await describeTables(mine);
     expect(Object.keys(shape)).toEqual([
+      'crm_association_states',
       'crm_synchronisations',
       'etlify_stale_sweeps',
     ]);

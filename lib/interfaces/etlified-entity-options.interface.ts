@@ -1,4 +1,6 @@
 import type { Type } from '@nestjs/common';
+import type { EtlifyAssociationOptions } from '../associations/association-options.interface';
+import type { NullHandling } from '../schema/crm-property.interface';
 import type { EtlifySerializer } from './serializer.interface';
 
 export interface EtlifiedEntityOptions<T = any> {
@@ -20,4 +22,14 @@ export interface EtlifiedEntityOptions<T = any> {
   updatedAtColumn?: string;
   /** What a soft delete does in the CRM: `delete` (default) or `ignore`. */
   onSoftRemove?: 'delete' | 'ignore';
+  /**
+   * CRM associations from the records of relations (see "Associations" in the README). A
+   * many-to-one association relation is a `syncDependencies` entry too.
+   */
+  associations?: EtlifyAssociationOptions[];
+  /**
+   * What a `null` in the payload does: `clear` (default) sends "" and clears the CRM value;
+   * `omit` leaves it as it is. A property's `nulls` in the serializer's `crmProperties` wins.
+   */
+  nulls?: NullHandling;
 }

@@ -1,3 +1,4 @@
+import { EtlifyConfigurationError } from '../errors/etlify-configuration.error';
 import type { CrmPayload } from '../interfaces/crm-payload.interface';
 import type { EtlifySerializer } from '../interfaces/serializer.interface';
 import type { NullHandling } from './crm-property.interface';
@@ -11,13 +12,24 @@ export interface NullPolicy {
   properties: Record<string, NullHandling>;
 }
 
+/** Reads and checks the entity's `nulls` and its serializer's per-property ones (boot). */
 export function nullPolicyOf(
   entityNulls: NullHandling | undefined,
   serializer: EtlifySerializer,
+  where: string,
 ): NullPolicy {
+  const check = (value: unknown, what: string) => {
+    if (value !== undefined && value !== 'clear' && value !== 'omit') {
+      throw new EtlifyConfigurationError(
+        `${where}: ${what} is ${JSON.stringify(value)}; use 'clear' (send "" to clear the CRM value) or 'omit' (leave it)`,
+      );
+    }
+  };
+  check(entityNulls, 'nulls');
   const properties: Record<string, NullHandling> = {};
   for (const [name, schema] of Object.entries(serializer.crmProperties ?? {})) {
-    if (schema.nulls) properties[name] = schema.nulls;
+    check(schema?.nulls, `crmProperties.${name}.nulls`);
+    if (schema?.nulls) properties[name] = schema.nulls;
   }
   return { default: entityNulls ?? DEFAULT_NULL_HANDLING, properties };
 }

@@ -48,6 +48,14 @@ export function handleExtensions(
   ) {
     return associations(store, req, parts.slice(3));
   }
+  if (
+    parts[0] === 'crm' &&
+    parts[1] === 'v3' &&
+    parts[2] === 'properties' &&
+    parts[4] === 'groups'
+  ) {
+    return propertyGroups(store, req, parts[3], parts.slice(5));
+  }
   const schemaRoot =
     (parts[0] === 'crm-object-schemas' && VERSION_OR_V3.test(parts[1] ?? '')) ||
     (parts[0] === 'crm' && parts[1] === 'v3');
@@ -72,6 +80,26 @@ function schemas(
   }
   if (parts.length === 1 && req.method === 'GET') {
     return { status: 200, body: store.schemas.get(parts[0]) };
+  }
+  throw routeNotFound(req.method, req.path);
+}
+
+/** Property groups (`/crm/v3/properties/{objectType}/groups`): list, read, create. */
+function propertyGroups(
+  store: SandboxStore,
+  req: ExtensionRequest,
+  objectType: string,
+  rest: string[],
+): ExtensionResponse {
+  const type = store.type(objectType).objectType;
+  if (rest.length === 0 && req.method === 'GET') {
+    return { status: 200, body: { results: store.schemas.groups(type) } };
+  }
+  if (rest.length === 0 && req.method === 'POST') {
+    return { status: 201, body: store.schemas.createGroup(type, req.body) };
+  }
+  if (rest.length === 1 && req.method === 'GET') {
+    return { status: 200, body: store.schemas.group(type, rest[0]) };
   }
   throw routeNotFound(req.method, req.path);
 }

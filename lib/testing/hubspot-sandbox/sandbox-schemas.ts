@@ -42,6 +42,14 @@ export interface SandboxObjectSchema {
   archived: boolean;
 }
 
+/** A property group as the properties API answers it. */
+export interface SandboxPropertyGroup {
+  name: string;
+  label: string;
+  displayOrder: number;
+  archived: boolean;
+}
+
 /** Object type ids of the standard objects. */
 const STANDARD_TYPE_IDS: Record<string, string> = {
   contacts: '0-1',
@@ -64,6 +72,7 @@ const ASSOCIATED_OBJECT_NAMES: Record<string, string> = {
  */
 export class SandboxSchemas {
   private readonly schemas = new Map<string, SandboxObjectSchema>();
+  private readonly propertyGroups = new Map<string, SandboxPropertyGroup[]>();
   private nextId = 2_000_001;
 
   constructor(
@@ -78,6 +87,70 @@ export class SandboxSchemas {
       this.schemas.get(canonical)?.objectTypeId ??
       canonical
     );
+  }
+
+  /** A type's property groups: HubSpot's default one (`contactinformation`, …) and created ones. */
+  groups(objectType: string): SandboxPropertyGroup[] {
+    let groups = this.propertyGroups.get(objectType);
+    if (!groups) {
+      const singular = objectType.replace(/ies$/, 'y').replace(/s$/, '');
+      groups = [
+        {
+          name: `${singular}information`,
+          label: 'Information',
+          displayOrder: -1,
+          archived: false,
+        },
+        // Where the sandbox puts properties defined without a group.
+        {
+          name: 'information',
+          label: 'Information',
+          displayOrder: -1,
+          archived: false,
+        },
+      ];
+      this.propertyGroups.set(objectType, groups);
+    }
+    return groups;
+  }
+
+  group(objectType: string, name: string): SandboxPropertyGroup {
+    const found = this.groups(objectType).find((g) => g.name === name);
+    if (!found)
+      throw notFound(`Unable to find property group ${name} for ${objectType}`);
+    return found;
+  }
+
+  createGroup(objectType: string, raw: unknown): SandboxPropertyGroup {
+    const input = (raw ?? {}) as Partial<SandboxPropertyGroup>;
+    if (
+      typeof input.name !== 'string' ||
+      !/^[a-z][a-z0-9_]*$/.test(input.name)
+    ) {
+      throw validationError(
+        'name is required: lowercase letters, digits and underscores',
+      );
+    }
+    if (typeof input.label !== 'string' || input.label === '') {
+      throw validationError('label is required');
+    }
+    const groups = this.groups(objectType);
+    if (groups.some((g) => g.name === input.name)) {
+      throw new SandboxHttpError(409, {
+        status: 'error',
+        message: `A property group named ${input.name} already exists`,
+        category: 'OBJECT_ALREADY_EXISTS',
+      });
+    }
+    const group = {
+      name: input.name,
+      label: input.label,
+      displayOrder:
+        typeof input.displayOrder === 'number' ? input.displayOrder : -1,
+      archived: false,
+    };
+    groups.push(group);
+    return group;
   }
 
   list(): SandboxObjectSchema[] {
