@@ -17,6 +17,7 @@ export function resolveAssociationSpecs(
   entity: string,
   declaration: EtlifiedEntityOptions,
   metadata: EntityMetadata,
+  warnings: string[] = [],
 ): AssociationSpec[] {
   const where = `@EtlifiedEntity on ${entity} (CRM "${declaration.crm}")`;
   const list = declaration.associations ?? [];
@@ -91,6 +92,14 @@ export function resolveAssociationSpecs(
       });
     }
     specs.set(relation.propertyPath, spec);
+    if (
+      (relation.isOneToMany || relation.isManyToMany) &&
+      !(declaration.dependencies ?? []).includes(relation.propertyPath)
+    ) {
+      warnings.push(
+        `${where}: association "${relation.propertyPath}" is a ${relation.isOneToMany ? 'one-to-many' : 'many-to-many'} relation; list it in dependencies too, or a change made from the other side (${relation.isOneToMany ? 'a related row changing its foreign key' : 'a junction row'}) reaches the CRM only when ${entity} itself changes`,
+      );
+    }
     if (relation.isManyToOne || (relation.isOneToOne && relation.isOwning)) {
       const deps = declaration.syncDependencies ?? [];
       if (!deps.includes(relation.propertyPath)) {

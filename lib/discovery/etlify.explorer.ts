@@ -62,11 +62,14 @@ export class EtlifyExplorer implements OnModuleInit, OnApplicationShutdown {
       for (const declaration of declarations) {
         const entity = metadata.target.name;
         this.validateDeclaration(entity, declaration, metadata, crmsSeen);
+        const hints: string[] = [];
         const associations = resolveAssociationSpecs(
           entity,
           declaration,
           metadata,
+          hints,
         );
+        for (const hint of hints) this.logger.warn(hint);
         const serializerClass = declaration.serializer as unknown as Function;
         let serializer =
           serializerInstances.get(serializerClass) ??
