@@ -1,4 +1,7 @@
-import { CrmValidationError } from '../errors/crm.error';
+import {
+  CrmValidationError,
+  type CrmPropertyProblem,
+} from '../errors/crm.error';
 import type { CrmPayload } from '../interfaces/crm-payload.interface';
 import type { CrmPropertyDefinition } from './crm-property.interface';
 import { validateProperties } from './payload-validator.util';
@@ -26,28 +29,28 @@ export function toCheckedProperties(
       if (text !== undefined) properties[name] = text;
     } catch (error) {
       if (!(error instanceof ValueConversionError)) throw error;
-      throw new CrmValidationError(error.message, {
-        problems: [
-          { property: name, rule: 'UNSUPPORTED_VALUE', message: error.message },
-        ],
-      });
+      throw rejection(objectType, [
+        { property: name, rule: 'UNSUPPORTED_VALUE', message: error.message },
+      ]);
     }
   }
   if (!schema) return properties;
   const problems = validateProperties(objectType, properties, schema);
-  if (problems.length) {
-    const first = problems[0];
-    const more =
-      problems.length > 1
-        ? ` (and ${problems.length - 1} more: ${problems
-            .slice(1)
-            .map((p) => `${p.property} ${p.rule}`)
-            .join(', ')})`
-        : '';
-    throw new CrmValidationError(
-      `Rejected before sending: ${objectType} property "${first.property}" breaks ${first.rule}: ${first.message}${more}`,
-      { problems },
-    );
-  }
+  if (problems.length) throw rejection(objectType, problems);
   return properties;
+}
+
+/** One error for a payload's problems, the first named in the message with its rule. */
+function rejection(
+  objectType: string,
+  problems: CrmPropertyProblem[],
+): CrmValidationError {
+  const [first, ...rest] = problems;
+  const more = rest.length
+    ? ` (and ${rest.length} more: ${rest.map((p) => `${p.property} ${p.rule}`).join(', ')})`
+    : '';
+  return new CrmValidationError(
+    `Rejected before sending: ${objectType} property "${first.property}" breaks ${first.rule}: ${first.message}${more}`,
+    { problems },
+  );
 }
