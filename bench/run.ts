@@ -12,6 +12,7 @@ const BENCHES = [
   'queue-e2e',
   'stale-finder',
   'noop-resync',
+  'associations',
 ];
 
 function main(): void {
