@@ -91,16 +91,14 @@ describe('sync-properties (API and CLI) against the sandbox', () => {
     try {
       const from = sandbox.requests.length;
       const report = await app.get(PropertySyncService).syncProperties();
-      const byName = Object.fromEntries(
-        report.checks.map((c) => [c.property, c]),
-      );
+      const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
       expect(byName.loyalty_tier).toMatchObject({
-        status: 'missing',
+        status: 'would_create',
         expected: 'enumeration',
         entities: ['Shopper'],
       });
       expect(byName.total_spent).toMatchObject({
-        status: 'missing',
+        status: 'would_create',
         expected: 'number',
       });
       expect(byName.firstname).toMatchObject({
@@ -133,7 +131,7 @@ describe('sync-properties (API and CLI) against the sandbox', () => {
       env,
     );
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/loyalty_tier\s+missing/);
+    expect(run.stdout).toMatch(/loyalty_tier\s+would_create/);
     expect(run.stdout).toMatch(/firstname\s+mismatch/);
     expect(run.stdout).toContain(
       'Dry run: 5 properties: 1 ok, missing 3, type mismatches 1',
@@ -191,9 +189,9 @@ describe('sync-properties (API and CLI) against the sandbox', () => {
     const app = await boot();
     try {
       const again = await app.get(PropertySyncService).syncProperties();
-      expect(
-        again.checks.find((c) => c.property === 'loyalty_tier')?.status,
-      ).toBe('ok');
+      expect(again.checks.find((c) => c.name === 'loyalty_tier')?.status).toBe(
+        'ok',
+      );
       expect([again.missing, again.created]).toEqual([1, 0]);
     } finally {
       await app.close();

@@ -85,7 +85,7 @@ export function propertiesSummary(report: PropertySyncReport): string {
     .filter((c) => c.status !== 'ok')
     .map((c) => [
       `${c.crm}/${c.objectType}`,
-      c.property,
+      c.name,
       c.status,
       c.entities.join(', '),
       c.message,

@@ -23,6 +23,8 @@ export interface CrmPropertyDefinition {
   /** Computed by the CRM (HubSpot: `calculated`); never writable. */
   calculated?: boolean;
   hasUniqueValue?: boolean;
+  /** Hidden from HubSpot's forms and record sidebar (the library's own key property). */
+  hidden?: boolean;
   /** Longest value the CRM accepts, in characters. */
   maxLength?: number;
 }

@@ -6,25 +6,34 @@ import type {
   CrmPropertyType,
 } from './crm-property.interface';
 
-/** Outcome of checking one property against the CRM. */
+/**
+ * Outcome of checking one property against the CRM (the same words as `etlify provision`'s, so
+ * both read alike).
+ */
 export type PropertyCheckStatus =
-  | 'ok' // exists with the declared type
-  | 'missing' // does not exist (dry run, or no type declared to create it from)
+  | 'ok' // exists as declared
+  | 'would_create' // missing; a run with `apply` creates it
   | 'created' // created by this run (`apply`)
-  | 'mismatch' // exists, but its type (or uniqueness) disagrees with the declaration
+  | 'missing' // missing, and no type is declared to create it from
+  | 'mismatch' // exists, but differs in a way that matters (`problems`); never changed here
+  | 'forbidden' // the token lacks a scope (`missingScopes`)
   | 'error' // the CRM refused a read or a write
-  | 'unsupported'; // the adapter cannot read properties
+  | 'unsupported'; // the adapter cannot read or create properties
 
 export interface PropertyCheck {
   crm: string;
   objectType: string;
-  property: string;
+  /** The property's name. */
+  name: string;
   status: PropertyCheckStatus;
   /** Declared type, when there is one. */
   expected?: CrmPropertyType;
   /** Type in the CRM, when it exists. */
   actual?: CrmPropertyType;
+  /** One sentence for a person: what was found and what to do. */
   message: string;
+  problems?: string[];
+  missingScopes?: string[];
 }
 
 /** What `ensure` is asked to make exist; without `type` it can only be checked. */
@@ -64,7 +73,7 @@ export class PropertyProvisioner {
     const base = {
       crm: this.crmName,
       objectType,
-      property: requirement.name,
+      name: requirement.name,
       expected: requirement.type,
     };
     if (!this.adapter.readProperties) {
@@ -78,11 +87,7 @@ export class PropertyProvisioner {
     try {
       existing = await this.read(objectType);
     } catch (error) {
-      return {
-        ...base,
-        status: 'error',
-        message: this.explain(error, objectType, 'read'),
-      };
+      return this.failed(base, error, 'read');
     }
     const found = existing.get(requirement.name);
     if (found) return this.compare(base, requirement, found);
@@ -96,7 +101,7 @@ export class PropertyProvisioner {
     if (!options.apply) {
       return {
         ...base,
-        status: 'missing',
+        status: 'would_create',
         message: `missing; --apply creates it as ${requirement.type}`,
       };
     }
@@ -124,11 +129,7 @@ export class PropertyProvisioner {
         message: `created as ${requirement.type}${groupName ? ` in group "${groupName}"` : ''}`,
       };
     } catch (error) {
-      return {
-        ...base,
-        status: 'error',
-        message: this.explain(error, objectType, 'write'),
-      };
+      return this.failed(base, error, 'write');
     }
   }
 
@@ -138,43 +139,30 @@ export class PropertyProvisioner {
     found: CrmPropertyDefinition,
   ): PropertyCheck {
     const actual = found.type;
-    if (requirement.type && requirement.type !== actual) {
-      return {
-        ...base,
-        actual,
-        status: 'mismatch',
-        message: `is ${actual} in the CRM, declared ${requirement.type}; change the declaration, or recreate the property (its values would be lost)`,
-      };
-    }
-    if (requirement.hasUniqueValue && !found.hasUniqueValue) {
-      return {
-        ...base,
-        actual,
-        status: 'mismatch',
-        message: `exists without unique values; HubSpot cannot add them later: create another property with hasUniqueValue`,
-      };
-    }
-    if (found.readOnly || found.calculated) {
-      return {
-        ...base,
-        actual,
-        status: 'mismatch',
-        message: `is ${found.calculated ? 'calculated' : 'read-only'} in the CRM: the serializer cannot write it`,
-      };
-    }
+    const problems: string[] = [];
+    if (requirement.type && requirement.type !== actual)
+      problems.push(`its type is ${actual}, not ${requirement.type}`);
+    if (requirement.hasUniqueValue && !found.hasUniqueValue)
+      problems.push('it is not unique (hasUniqueValue is false)');
+    if (found.readOnly || found.calculated)
+      problems.push(
+        `it is ${found.calculated ? 'calculated' : 'read-only'}: the serializer cannot write it`,
+      );
     const known = new Set((found.options ?? []).map((o) => o.value));
     const absent = (requirement.options ?? [])
       .map((o) => o.value)
       .filter((v) => !known.has(v));
-    if (absent.length) {
-      return {
-        ...base,
-        actual,
-        status: 'mismatch',
-        message: `lacks the option(s) ${absent.join(', ')}; add them to the property in the CRM`,
-      };
-    }
-    return { ...base, actual, status: 'ok', message: 'ok' };
+    if (absent.length)
+      problems.push(`it lacks the option(s) ${absent.join(', ')}`);
+    if (!problems.length)
+      return { ...base, actual, status: 'ok', message: 'ok' };
+    return {
+      ...base,
+      actual,
+      status: 'mismatch',
+      problems,
+      message: `exists but ${problems.join('; ')}: fix the declaration or the property in the CRM (a type or uniqueness cannot change in place; create another property)`,
+    };
   }
 
   private read(
@@ -214,16 +202,26 @@ export class PropertyProvisioner {
     return group.name;
   }
 
-  private explain(
+  private failed(
+    base: Omit<PropertyCheck, 'status' | 'message'>,
     error: unknown,
-    objectType: string,
     access: 'read' | 'write',
-  ): string {
+  ): PropertyCheck {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof CrmAuthError) {
-      return `${message}; the token needs the ${schemaScope(objectType, access)} scope (HubSpot private app → Scopes)`;
+      const scope = schemaScope(base.objectType, access);
+      return {
+        ...base,
+        status: 'forbidden',
+        missingScopes: [scope],
+        message: `cannot ${access} the ${base.objectType} properties: the token lacks the scope ${scope}; add it to the private app (Settings → Integrations → Private apps → Scopes) and run again`,
+      };
     }
-    return message;
+    return {
+      ...base,
+      status: 'error',
+      message: `cannot ${access}: ${message}`,
+    };
   }
 }
 

@@ -33,9 +33,11 @@ export interface PropertySyncReport {
   apply: boolean;
   /** One line per CRM, object type and property, with the entities producing it. */
   checks: Array<PropertyCheck & { entities: string[] }>;
+  /** Missing: `would_create` (dry run) plus `missing` (no declared type). */
   missing: number;
   created: number;
   mismatched: number;
+  /** `forbidden`, `error` and `unsupported`. */
   errors: number;
 }
 
@@ -115,10 +117,10 @@ export class PropertySyncService {
     return {
       apply: options.apply ?? false,
       checks,
-      missing: count('missing'),
+      missing: count('would_create') + count('missing'),
       created: count('created'),
       mismatched: count('mismatch'),
-      errors: count('error') + count('unsupported'),
+      errors: count('forbidden') + count('error') + count('unsupported'),
     };
   }
 

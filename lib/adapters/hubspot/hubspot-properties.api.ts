@@ -95,6 +95,7 @@ export class HubspotPropertiesApi {
         groupName: definition.groupName,
         description: definition.description,
         hasUniqueValue: definition.hasUniqueValue,
+        ...(definition.hidden ? { hidden: true, formField: false } : {}),
         options: definition.options?.map((o, i) => ({
           value: o.value,
           label: o.label ?? o.value,
