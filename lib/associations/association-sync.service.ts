@@ -3,6 +3,7 @@ import type {
   CrmAssociationResult,
   CrmAssociationType,
 } from '../interfaces/crm-association.interface';
+import { CrmNotFoundError } from '../errors/crm.error';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
 import type { RegisteredCrm } from '../interfaces/registered-crm.interface';
 import { CrmRegistry } from '../registry/crm.registry';
@@ -291,9 +292,11 @@ export class AssociationSyncService implements OnApplicationBootstrap {
     }
     if (removes.length) {
       await this.budget(crm);
+      // An association with a record that no longer exists is gone already: not a failure.
       collect(
         await adapter.disassociate!({ ...base, inputs: removes }),
         failedRemoves,
+        (error) => error instanceof CrmNotFoundError,
       );
     }
     const failures = [
@@ -343,9 +346,10 @@ export class AssociationSyncService implements OnApplicationBootstrap {
 function collect(
   results: CrmAssociationResult[],
   into: Map<string, Map<string, string>>,
+  harmless: (error: Error) => boolean = () => false,
 ): void {
   for (const result of results) {
-    if (!result.error) continue;
+    if (!result.error || harmless(result.error)) continue;
     const byTarget = into.get(result.fromId) ?? new Map<string, string>();
     byTarget.set(result.toId, errorMessage(result.error));
     into.set(result.fromId, byTarget);
