@@ -15,6 +15,7 @@ const BENCHES = [
   'change-latency',
   'metrics-cost',
   'reliability',
+  'associations',
 ];
 
 function main(): void {

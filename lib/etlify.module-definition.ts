@@ -17,6 +17,7 @@ import { opsModuleParts } from './ops/ops.module-parts';
 import { rateModuleParts } from './rate/rate.module-parts';
 import { staleModuleParts } from './stale/stale.module-parts';
 import { CrmSynchronisation } from './sync/crm-synchronisation.entity';
+import { CrmAssociationState } from './associations/crm-association-state.entity';
 
 /**
  * Options that shape the module itself and so must be known before any factory runs:
@@ -58,7 +59,10 @@ export const {
         imports: [
           ...(definition.imports ?? []),
           DiscoveryModule,
-          TypeOrmModule.forFeature([CrmSynchronisation], extras.dataSource),
+          TypeOrmModule.forFeature(
+            [CrmSynchronisation, CrmAssociationState],
+            extras.dataSource,
+          ),
           ...parts.flatMap((p) => p.imports ?? []),
         ],
         providers: [

@@ -11,6 +11,11 @@ import {
   OPTIONS_TYPE,
 } from './etlify.module-definition';
 import { CrmRegistry } from './registry/crm.registry';
+import { PropertySyncService } from './schema/property-sync.service';
+import { ETLIFY_ASSOCIATION_SYNC } from './associations/association.constants';
+import { AssociationLabelResolver } from './associations/association-labels.resolver';
+import { AssociationStateStore } from './associations/association-state.store';
+import { AssociationSyncService } from './associations/association-sync.service';
 import { SyncEngine } from './sync/sync-engine.service';
 import { SyncStateStore } from './sync/sync-state.store';
 import { SyncService } from './sync/sync.service';
@@ -45,8 +50,18 @@ function withAdapters(module: DynamicModule): DynamicModule {
     SyncStateStore,
     SyncEngine,
     SyncService,
+    PropertySyncService,
+    AssociationStateStore,
+    AssociationLabelResolver,
+    AssociationSyncService,
+    { provide: ETLIFY_ASSOCIATION_SYNC, useExisting: AssociationSyncService },
   ],
-  exports: [CrmRegistry, SyncService],
+  exports: [
+    CrmRegistry,
+    SyncService,
+    PropertySyncService,
+    AssociationSyncService,
+  ],
 })
 export class EtlifyModule extends ConfigurableModuleClass {
   static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {

@@ -71,3 +71,22 @@ export { EtlifyHealthIndicator } from './health/etlify.health-indicator';
 export type { EtlifyHealthResult } from './health/etlify.health-indicator';
 export type { EtlifyHealthThresholds } from './health/etlify-health.interface';
 export { METRIC_NAMES } from './metrics/etlify-metrics.constants';
+export * from './interfaces/crm-association.interface';
+export * from './schema/crm-property.interface';
+export { PropertySyncService } from './schema/property-sync.service';
+export type {
+  PropertySyncReport,
+  SyncPropertiesOptions,
+} from './schema/property-sync.service';
+export { PropertyProvisioner } from './schema/property-provisioner';
+export type {
+  EnsureOptions,
+  PropertyCheck,
+  PropertyCheckStatus,
+  PropertyRequirement,
+} from './schema/property-provisioner';
+export type { CrmValidationRule } from './schema/payload-validator.util';
+export { CrmAssociationState } from './associations/crm-association-state.entity';
+export { CreateCrmAssociationStates1767225600000 } from './migrations/create-crm-association-states.migration';
+export { AssociationSyncService } from './associations/association-sync.service';
+export type { EtlifyAssociationOptions } from './associations/association-options.interface';

@@ -55,6 +55,38 @@ export class SampleHubspotClient {
       .properties;
   }
 
+  /** Ids of the records of `toObjectType` a record is associated with, and their type ids. */
+  async associations(
+    objectType: string,
+    id: string,
+    toObjectType: string,
+  ): Promise<Array<{ id: string; typeIds: number[] }>> {
+    const res = await this.call(
+      'POST',
+      `/crm/v4/associations/${objectType}/${toObjectType}/batch/read`,
+      { inputs: [{ id }] },
+    );
+    if (res.status !== 200 && res.status !== 207) {
+      throw new Error(
+        `associations of ${objectType}/${id}: HTTP ${res.status}`,
+      );
+    }
+    const result = (
+      res.body as {
+        results?: Array<{
+          to: Array<{
+            toObjectId: string | number;
+            associationTypes: Array<{ typeId: number }>;
+          }>;
+        }>;
+      }
+    ).results?.[0];
+    return (result?.to ?? []).map((t) => ({
+      id: String(t.toObjectId),
+      typeIds: t.associationTypes.map((a) => a.typeId).sort((a, b) => a - b),
+    }));
+  }
+
   /** Archives a record (what a delete does in HubSpot). */
   async archive(objectType: string, id: string): Promise<void> {
     const res = await this.call(

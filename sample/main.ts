@@ -16,7 +16,13 @@ const HUBSPOT_API = 'https://api.hubapi.com';
 const SANDBOX_TOKEN = 'sample-token';
 const SHOWN_PROPERTIES: Record<string, string[]> = {
   companies: ['name', 'domain'],
-  contacts: ['email', 'firstname', 'lastname', 'company', 'total_invested'],
+  contacts: [
+    'email',
+    'firstname',
+    'lastname',
+    'hs_lead_status',
+    'total_invested',
+  ],
 };
 
 /** `npm run sample`: the story of a CRM kept in step with an app, printed as tables. */
@@ -96,6 +102,11 @@ async function main(): Promise<void> {
             SHOWN_PROPERTIES[record.objectType],
           )
         : null;
+      // Contacts are associated with their company (types 279 and 1: primary), not given its name.
+      const companies =
+        properties && record.objectType === 'contacts'
+          ? await client.associations('contacts', record.crmId!, 'companies')
+          : [];
       held.push({
         record: `${record.key} ${record.label}`,
         crmId: record.crmId ?? '-',
@@ -107,11 +118,21 @@ async function main(): Promise<void> {
         properties: properties
           ? formatProperties(properties, SHOWN_PROPERTIES[record.objectType])
           : '',
+        associations: companies
+          .map((company) => {
+            const label =
+              story.records.find((r) => r.crmId === company.id)?.label ??
+              `company ${company.id}`;
+            const primary = company.typeIds.includes(1) ? ', primary' : '';
+            return `${label} (${company.typeIds.join('+')}${primary})`;
+          })
+          .join('; '),
       });
     }
     printTable('What the CRM holds', held, {
       crmId: 'CRM id',
       inCrm: 'in the CRM',
+      associations: 'associated with',
     });
     if (!sandbox) {
       // A real portal keeps what the sample made: remove it.

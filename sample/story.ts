@@ -59,7 +59,7 @@ interface ChangeLine {
 /**
  * The walk-through: create → synced after commit; change a field → update by CRM id; no change →
  * not modified; an investment changes → its user re-synced; repository.update() → caught by the
- * sweep; delete → removed from the CRM.
+ * sweep; delete → removed from the CRM; a value HubSpot would refuse → caught before sending.
  */
 export async function runStory(ctx: StoryContext): Promise<StoryResult> {
   const ds = ctx.app.get(DataSource);
@@ -207,6 +207,20 @@ export async function runStory(ctx: StoryContext): Promise<StoryResult> {
 
   await step('7. delete a user', async () => {
     await users.remove(await users.findOneByOrFail({ id: ada.id }));
+  });
+
+  await step('8. a lead status HubSpot does not have', async () => {
+    const acme = await ds.getRepository(Company).findOneByOrFail({ domain });
+    const hedy = await users.save(
+      users.create({
+        email: `hedy@${domain}`,
+        firstName: 'Hedy',
+        lastName: 'Lamarr',
+        leadStatus: 'HOT',
+        company: acme,
+      }),
+    );
+    remember('User', hedy.id, 'Hedy Lamarr', 'contacts');
   });
 
   return { rows, records: [...records.values()] };

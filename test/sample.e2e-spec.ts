@@ -136,6 +136,13 @@ describe.each([
     expect(deleted['the CRM record now (changed properties)']).toBe(
       '(no record)',
     );
+
+    const [refused] = stepRows(happened, '8. a lead status');
+    expect(refused.record).toBe('User#4 Hedy Lamarr');
+    expect(refused.etlify).toContain(
+      'Rejected before sending: contacts property "hs_lead_status" breaks INVALID_OPTION',
+    );
+    expect(refused['HTTP calls']).toBe('0');
   });
 
   it('shows what the CRM holds at the end', () => {
@@ -145,9 +152,12 @@ describe.each([
       ['User#1 Augusta Ada King', 'no (deleted)'],
       ['User#2 Grace Hopper', 'yes'],
       ['User#3 Anon (no email)', 'no (never sent)'],
+      ['User#4 Hedy Lamarr', 'no (never sent)'],
     ]);
     expect(held[2].properties).toBe(
-      'email=grace@acme.example.com firstname=Grace lastname=Hopper company=Acme total_invested=0',
+      'email=grace@acme.example.com firstname=Grace lastname=Hopper total_invested=0',
     );
+    // The company is an association (unlabeled 279 and primary 1), not a text property.
+    expect(held[2]['associated with']).toBe('Acme (1+279, primary)');
   });
 });

@@ -5,7 +5,12 @@ import {
 } from '@angular-devkit/schematics/testing';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { CrmSynchronisation, EtlifyRun, EtlifyStaleSweep } from 'nestjs-etlify';
+import {
+  CrmAssociationState,
+  CrmSynchronisation,
+  EtlifyRun,
+  EtlifyStaleSweep,
+} from 'nestjs-etlify';
 import {
   createTestDatabase,
   DIALECTS,
@@ -54,7 +59,12 @@ describe.each(DIALECTS)('etlify-migration output on %s', (dialect) => {
     const ds = new DataSource({
       ...db.options,
       migrations,
-      entities: [CrmSynchronisation, EtlifyStaleSweep, EtlifyRun],
+      entities: [
+        CrmSynchronisation,
+        EtlifyStaleSweep,
+        EtlifyRun,
+        CrmAssociationState,
+      ],
     });
     sources.push(ds);
     await ds.initialize();
@@ -67,6 +77,7 @@ describe.each(DIALECTS)('etlify-migration output on %s', (dialect) => {
     const theirs = await migrate(packageMigrations());
     const shape = await describeTables(mine);
     expect(Object.keys(shape)).toEqual([
+      'crm_association_states',
       'crm_synchronisations',
       'etlify_runs',
       'etlify_stale_sweeps',

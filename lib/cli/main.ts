@@ -19,6 +19,12 @@ import {
   provisionCommand,
 } from './provision.command';
 import { STATUS_FLAGS, STATUS_USAGE, statusCommand } from './status.command';
+import {
+  SYNC_PROPERTIES_FLAGS,
+  SYNC_PROPERTIES_USAGE,
+  SYNC_PROPERTIES_VALUED,
+  syncPropertiesCommand,
+} from './sync-properties.command';
 import { SYNC_FLAGS, SYNC_USAGE, syncCommand } from './sync.command';
 import {
   CliIo,
@@ -37,6 +43,7 @@ Commands:
   status                      states, dead letters, queue, quota, last sweep and runs
   dead-letters list|retry|discard   dead-lettered records
   provision                   create or check the CRM key property (dry run unless --apply)
+  sync-properties             check (or --apply: create) the CRM properties serializers write
 
 See \`etlify <command> --help\`. Exit code: 0 ok, 1 failures, 2 usage error.
 `;
@@ -87,6 +94,12 @@ const COMMANDS: Record<string, Command> = {
     valued: PROVISION_VALUED,
     flags: PROVISION_FLAGS,
     run: provisionCommand,
+  },
+  'sync-properties': {
+    usage: SYNC_PROPERTIES_USAGE,
+    valued: SYNC_PROPERTIES_VALUED,
+    flags: SYNC_PROPERTIES_FLAGS,
+    run: syncPropertiesCommand,
   },
 };
 

@@ -13,6 +13,11 @@ import { CrmRegistry } from '../registry/crm.registry';
 import { RateGovernorFactory } from '../rate/rate-governor.factory';
 import { CrmSynchronisation } from '../sync/crm-synchronisation.entity';
 import { EtlifyMetadataAccessor } from './etlify-metadata.accessor';
+import {
+  checkAssociationTargets,
+  resolveAssociationSpecs,
+} from '../associations/association-spec.util';
+import { nullPolicyOf, withNullPolicy } from '../schema/null-policy.util';
 
 /**
  * Boot-time discovery: validates the options, matches @EtlifiedEntity declarations against the
@@ -57,6 +62,14 @@ export class EtlifyExplorer implements OnModuleInit, OnApplicationShutdown {
       for (const declaration of declarations) {
         const entity = metadata.target.name;
         this.validateDeclaration(entity, declaration, metadata, crmsSeen);
+        const hints: string[] = [];
+        const associations = resolveAssociationSpecs(
+          entity,
+          declaration,
+          metadata,
+          hints,
+        );
+        for (const hint of hints) this.logger.warn(hint);
         const serializerClass = declaration.serializer as unknown as Function;
         let serializer =
           serializerInstances.get(serializerClass) ??
@@ -78,7 +91,16 @@ export class EtlifyExplorer implements OnModuleInit, OnApplicationShutdown {
           resourceType: entity,
           crm: declaration.crm,
           options: declaration,
-          serializer: serializer as EtlifySerializer,
+          // `nulls: 'omit'` is applied to what the serializer returns (lib/schema/null-policy.util.ts).
+          serializer: withNullPolicy(
+            serializer as EtlifySerializer,
+            nullPolicyOf(
+              declaration.nulls,
+              serializer as EtlifySerializer,
+              `@EtlifiedEntity on ${entity}`,
+            ),
+          ),
+          associations,
           serializerVersion: typeof version === 'number' ? version : null,
           metadata,
           primaryColumn: metadata.primaryColumns[0],
@@ -105,6 +127,8 @@ export class EtlifyExplorer implements OnModuleInit, OnApplicationShutdown {
         `@EtlifiedEntity on ${unregistered.join(', ')}: the class is not an entity of the DataSource; decorate it with @Entity() and add it to TypeOrmModule.forRoot({ entities }) (or TypeOrmModule.forFeature([${unregistered[0]}]) with autoLoadEntities)`,
       );
     }
+
+    checkAssociationTargets(this.registry);
 
     // Governors are built from each CRM's `rateLimit` before adapters receive them.
     const governors = this.discovery

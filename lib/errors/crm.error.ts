@@ -83,15 +83,39 @@ export class CrmNotFoundError extends CrmError {
   }
 }
 
-/** The CRM refused the payload (unknown property, bad option, blank id property…). */
+/** One property of a payload that breaks a rule of the CRM's schema. */
+export interface CrmPropertyProblem {
+  property: string;
+  /** `UNKNOWN_PROPERTY`, `READ_ONLY`, `INVALID_OPTION`, `NOT_A_NUMBER`, … (see the README). */
+  rule: string;
+  message: string;
+}
+
+/**
+ * The CRM refused the payload (unknown property, bad option, blank id property…), or the adapter
+ * did before sending it: then `property` and `rule` name the first problem and `problems` lists all.
+ */
 export class CrmValidationError extends CrmError {
-  constructor(message: string, init: CrmErrorInit = {}) {
+  readonly property?: string;
+  readonly rule?: string;
+  readonly problems?: CrmPropertyProblem[];
+
+  constructor(
+    message: string,
+    init: CrmErrorInit & { problems?: CrmPropertyProblem[] } = {},
+  ) {
+    const { problems, ...rest } = init;
     super(message, {
       status: 400,
       category: 'VALIDATION',
       retryable: false,
-      ...init,
+      ...rest,
     });
+    if (problems?.length) {
+      this.problems = problems;
+      this.property = problems[0].property;
+      this.rule = problems[0].rule;
+    }
   }
 }
 

@@ -1,4 +1,6 @@
 import type { CrmError } from '../errors/crm.error';
+import type { CrmPropertyMethods } from '../schema/crm-property.interface';
+import type { CrmAssociationMethods } from './crm-association.interface';
 import type { CrmPayload } from './crm-payload.interface';
 import type { RateGovernor } from './rate-governor.interface';
 
@@ -68,7 +70,7 @@ export interface CrmAdapterContext {
  * The contract every CRM adapter implements. Adapters are plain objects built by the user
  * (`new HubspotAdapter({...})`); they must throw `CrmError` (or a subclass) for CRM-side failures.
  */
-export interface CrmAdapter {
+export interface CrmAdapter extends CrmAssociationMethods, CrmPropertyMethods {
   /** Create or update one record; resolves to the CRM id. */
   upsert(req: CrmUpsertRequest): Promise<string>;
   /** Delete (archive) a record; resolves to false when the CRM did not know it. */

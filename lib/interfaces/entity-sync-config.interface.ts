@@ -1,4 +1,5 @@
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import type { AssociationSpec } from '../associations/association-spec.interface';
 import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata';
 import type { EtlifiedEntityOptions } from './etlified-entity-options.interface';
 import type { EtlifySerializer } from './serializer.interface';
@@ -17,4 +18,6 @@ export interface EntitySyncConfig<T = any> {
   primaryColumn: ColumnMetadata;
   /** The record's update timestamp (`@UpdateDateColumn` or `updatedAtColumn`), when there is one. */
   updatedAtColumn?: ColumnMetadata;
+  /** `associations`, grouped per relation and checked at boot. */
+  associations?: AssociationSpec[];
 }

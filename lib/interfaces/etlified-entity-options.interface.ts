@@ -1,5 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { EtlifyEntityHooks } from './etlify-entity-hooks.interface';
+import type { EtlifyAssociationOptions } from '../associations/association-options.interface';
+import type { NullHandling } from '../schema/crm-property.interface';
 import type { EtlifySerializer } from './serializer.interface';
 
 export interface EtlifiedEntityOptions<T = any> {
@@ -28,4 +30,14 @@ export interface EtlifiedEntityOptions<T = any> {
   crmIdColumn?: string;
   /** `afterSync` / `onError` callbacks (an injectable class implementing EtlifyEntityHooks). */
   hooks?: Type<EtlifyEntityHooks<T>>;
+  /**
+   * CRM associations from the records of relations (see "Associations" in the README). A
+   * many-to-one association relation is a `syncDependencies` entry too.
+   */
+  associations?: EtlifyAssociationOptions[];
+  /**
+   * What a `null` in the payload does: `clear` (default) sends "" and clears the CRM value;
+   * `omit` leaves it as it is. A property's `nulls` in the serializer's `crmProperties` wins.
+   */
+  nulls?: NullHandling;
 }

@@ -1,3 +1,7 @@
+import type {
+  CrmPropertyGroup,
+  EtlifyPropertySchemas,
+} from '../schema/crm-property.interface';
 import type { CrmPayload } from './crm-payload.interface';
 
 /**
@@ -7,6 +11,13 @@ import type { CrmPayload } from './crm-payload.interface';
 export interface EtlifySerializer<T = any> {
   /** Bump to mark every record of this entity stale (targeted backfill after a mapping change). */
   readonly version?: number;
+  /**
+   * The CRM properties this serializer writes, with their types: `etlify sync-properties`
+   * creates the missing ones from it, and `nulls` sets a property's null handling.
+   */
+  readonly crmProperties?: EtlifyPropertySchemas;
+  /** Group `sync-properties` creates properties in. Default `{ name: 'etlify', label: 'Etlify' }`. */
+  readonly crmPropertyGroup?: CrmPropertyGroup;
   toCrmPayload(
     entity: T,
     context?: SerializeContext,

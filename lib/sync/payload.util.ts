@@ -1,6 +1,6 @@
 import type { CrmPayload } from '../interfaces/crm-payload.interface';
 
-/** Rejects what a CRM cannot store, naming the property: nested objects, arrays, Dates, NaN. */
+/** Rejects what a CRM cannot store, naming the property: nested objects, mixed arrays, invalid Dates, NaN. */
 export function assertValidPayload(
   payload: unknown,
   serializer: string,
@@ -20,16 +20,20 @@ export function assertValidPayload(
       continue;
     }
     if (typeof value === 'number' && Number.isFinite(value)) continue;
+    // Dates and string lists are converted by the adapter (lib/schema/value-conversion.util.ts).
+    if (value instanceof Date && !Number.isNaN(value.getTime())) continue;
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+      continue;
     const kind =
       value instanceof Date
-        ? 'a Date (serialize it explicitly, e.g. toISOString())'
+        ? 'an invalid Date'
         : typeof value === 'number'
           ? String(value)
           : Array.isArray(value)
-            ? 'an array'
+            ? 'an array of non-strings'
             : `a ${typeof value}`;
     throw new TypeError(
-      `${serializer}.toCrmPayload(): property "${key}" is ${kind}; CRM values are string, number, boolean or null`,
+      `${serializer}.toCrmPayload(): property "${key}" is ${kind}; CRM values are string, number, boolean, Date, string[] or null`,
     );
   }
 }

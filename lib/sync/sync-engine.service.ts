@@ -10,6 +10,8 @@ import {
   SYNC_LEASE_POLL_MS,
 } from '../etlify.constants';
 import { CrmError } from '../errors/crm.error';
+import { ETLIFY_ASSOCIATION_SYNC } from '../associations/association.constants';
+import type { AssociationSyncHook } from '../associations/association-sync-hook.interface';
 import { countsTowardDeadLetter } from './failure.util';
 import type { CrmBatchUpsertResult } from '../interfaces/crm-adapter.interface';
 import type { CrmPayload } from '../interfaces/crm-payload.interface';
@@ -94,6 +96,10 @@ export class SyncEngine {
     private readonly producer?: SyncJobProducer,
     /** Operations: events, metrics, failure details, hooks (see SyncMonitor). */
     @Optional() private readonly monitor?: SyncMonitor,
+    /** Associations follow their records' syncs (lib/associations); never fails a sync. */
+    @Optional()
+    @Inject(ETLIFY_ASSOCIATION_SYNC)
+    private readonly associations?: AssociationSyncHook,
   ) {}
 
   resourceId(config: EntitySyncConfig, entity: any): string {
@@ -214,8 +220,10 @@ export class SyncEngine {
         { resourceId: key.resourceId, crmId: outcome.crmId ?? null },
       ]);
     // not_modified too: a dependant may have been buffered while this record's first sync ran.
-    if (outcome.status === 'synced' || outcome.status === 'not_modified')
+    if (outcome.status === 'synced' || outcome.status === 'not_modified') {
       await this.releaseBuffered(config, [key.resourceId], context);
+      await this.associations?.afterSync(config, [key.resourceId]);
+    }
     return outcome;
   }
 
@@ -398,7 +406,10 @@ export class SyncEngine {
         return status === 'synced' || status === 'not_modified';
       })
       .map((entity) => this.resourceId(config, entity));
-    if (ready.length) await this.releaseBuffered(config, ready, context);
+    if (ready.length) {
+      await this.releaseBuffered(config, ready, context);
+      await this.associations?.afterSync(config, ready);
+    }
     return entities.map((entity) => outcomes.get(entity)!);
   }
 

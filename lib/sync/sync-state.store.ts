@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { In, Repository } from 'typeorm';
+import { selectTree } from './find-options.util';
 import { SYNC_LEASE_MS } from '../etlify.constants';
 import { CrmRegistry } from '../registry/crm.registry';
 import { CrmSyncState, CrmSynchronisation } from './crm-synchronisation.entity';
@@ -296,6 +297,28 @@ export class SyncStateStore {
       .set({ leaseExpiresAt: new Date(Date.now() + ttlMs) })
       .where('lease_token = :token', { token })
       .execute();
+  }
+
+  /** CRM ids of records of one type (absent: no state row; null: no CRM id yet), 500 per statement. */
+  async crmIdsOf(
+    crmName: string,
+    resourceType: string,
+    resourceIds: string[],
+  ): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    const unique = [...new Set(resourceIds)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.repository.find({
+        where: {
+          crmName,
+          resourceType,
+          resourceId: In(unique.slice(i, i + 500)),
+        },
+        select: selectTree(['resourceId', 'crmId']),
+      });
+      for (const row of rows) out.set(row.resourceId, row.crmId);
+    }
+    return out;
   }
 
   async releaseLease(rowId: number, token: string): Promise<void> {

@@ -25,3 +25,41 @@ describe('NullAdapter', () => {
     ).rejects.toThrow(/Property "email" is blank/);
   });
 });
+
+describe('InMemoryCrmAdapter associations', () => {
+  it('associates known records, refuses unknown ones per pair, and removes', async () => {
+    const crm = new InMemoryCrmAdapter();
+    const contact = await crm.upsert({
+      objectType: 'contacts',
+      payload: { email: 'a@b.c' },
+    });
+    const company = await crm.upsert({
+      objectType: 'companies',
+      payload: { name: 'Acme' },
+    });
+    const results = await crm.associate({
+      fromObjectType: 'contacts',
+      toObjectType: 'companies',
+      inputs: [
+        {
+          fromId: contact,
+          toId: company,
+          types: [{ typeId: 1, category: 'HUBSPOT_DEFINED' }],
+        },
+        { fromId: contact, toId: '999', types: [] },
+      ],
+    });
+    expect(results[0].error).toBeUndefined();
+    expect(results[1].error?.message).toContain('no such record');
+    expect(crm.associations('contacts', contact)).toEqual([
+      { toObjectType: 'companies', toId: company, typeIds: [1] },
+    ]);
+    await crm.disassociate({
+      fromObjectType: 'contacts',
+      toObjectType: 'companies',
+      inputs: [{ fromId: contact, toId: company }],
+    });
+    expect(crm.associations('contacts', contact)).toEqual([]);
+    expect(crm.callCount('associate')).toBe(1);
+  });
+});

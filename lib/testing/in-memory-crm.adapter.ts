@@ -11,6 +11,12 @@ import type {
   CrmUpsertRequest,
 } from '../interfaces/crm-adapter.interface';
 import type { CrmPayload } from '../interfaces/crm-payload.interface';
+import type {
+  CrmAssociateRequest,
+  CrmAssociationLabel,
+  CrmAssociationResult,
+  CrmDisassociateRequest,
+} from '../interfaces/crm-association.interface';
 
 export interface InMemoryCrmRecord {
   id: string;
@@ -19,7 +25,13 @@ export interface InMemoryCrmRecord {
 }
 
 export interface InMemoryCrmCall {
-  method: 'upsert' | 'delete' | 'batchUpsert' | 'batchDelete';
+  method:
+    | 'upsert'
+    | 'delete'
+    | 'batchUpsert'
+    | 'batchDelete'
+    | 'associate'
+    | 'disassociate';
   objectType: string;
   /** For upsert: the request; for batches: the number of records. */
   request: unknown;
@@ -40,6 +52,8 @@ export interface InMemoryCrmAdapterOptions {
 export class InMemoryCrmAdapter implements CrmAdapter {
   readonly calls: InMemoryCrmCall[] = [];
   private readonly store = new Map<string, Map<string, InMemoryCrmRecord>>();
+  /** `fromType:fromId` → `toType:toId` → type ids (`0`: the default type). */
+  private readonly links = new Map<string, Map<string, Set<number>>>();
   private nextId = 1;
   private failures: Array<{ error: CrmError | Error; times: number }> = [];
   private predicate?: (req: CrmUpsertRequest) => CrmError | Error | undefined;
@@ -93,8 +107,89 @@ export class InMemoryCrmAdapter implements CrmAdapter {
       : this.calls.length;
   }
 
+  /** Associations made from a record, as `associate` left them (one direction, as asked). */
+  associations(
+    objectType: string,
+    id: string,
+    toObjectType?: string,
+  ): Array<{ toObjectType: string; toId: string; typeIds: number[] }> {
+    const out: Array<{
+      toObjectType: string;
+      toId: string;
+      typeIds: number[];
+    }> = [];
+    for (const [key, types] of this.links.get(`${objectType}:${id}`) ?? []) {
+      const split = key.lastIndexOf(':');
+      const toType = key.slice(0, split);
+      if (toObjectType && toType !== toObjectType) continue;
+      out.push({
+        toObjectType: toType,
+        toId: key.slice(split + 1),
+        typeIds: [...types].sort((a, b) => a - b),
+      });
+    }
+    return out;
+  }
+
+  async associate(req: CrmAssociateRequest): Promise<CrmAssociationResult[]> {
+    this.calls.push({
+      method: 'associate',
+      objectType: req.fromObjectType,
+      request: req.inputs.length,
+    });
+    await this.delay();
+    this.takeFailure();
+    return req.inputs.map(({ fromId, toId, types }) => {
+      if (
+        !this.exists(req.fromObjectType, fromId) ||
+        !this.exists(req.toObjectType, toId)
+      ) {
+        return {
+          fromId,
+          toId,
+          error: new CrmNotFoundError(
+            `cannot associate ${req.fromObjectType} ${fromId} with ${req.toObjectType} ${toId}: no such record`,
+          ),
+        };
+      }
+      const key = `${req.fromObjectType}:${fromId}`;
+      const targets = this.links.get(key) ?? new Map<string, Set<number>>();
+      const set =
+        targets.get(`${req.toObjectType}:${toId}`) ?? new Set<number>();
+      for (const type of types.length ? types : [{ typeId: 0 }])
+        set.add(type.typeId);
+      targets.set(`${req.toObjectType}:${toId}`, set);
+      this.links.set(key, targets);
+      return { fromId, toId };
+    });
+  }
+
+  async disassociate(
+    req: CrmDisassociateRequest,
+  ): Promise<CrmAssociationResult[]> {
+    this.calls.push({
+      method: 'disassociate',
+      objectType: req.fromObjectType,
+      request: req.inputs.length,
+    });
+    await this.delay();
+    this.takeFailure();
+    return req.inputs.map(({ fromId, toId }) => {
+      this.links
+        .get(`${req.fromObjectType}:${fromId}`)
+        ?.delete(`${req.toObjectType}:${toId}`);
+      return { fromId, toId };
+    });
+  }
+
+  /** No labels: declare associations with `typeId` (or none, for the default type). */
+  async associationLabels(): Promise<CrmAssociationLabel[]> {
+    return [];
+  }
+
   reset(): void {
     this.calls.length = 0;
+    this.links.clear();
     this.store.clear();
     this.failures = [];
     this.predicate = undefined;
@@ -203,6 +298,12 @@ export class InMemoryCrmAdapter implements CrmAdapter {
       properties: { ...req.payload },
     });
     return id;
+  }
+
+  /** Records of types nobody wrote (another system's) are taken to exist. */
+  private exists(objectType: string, id: string): boolean {
+    const table = this.store.get(objectType);
+    return !table || table.has(id);
   }
 
   private table(objectType: string): Map<string, InMemoryCrmRecord> {

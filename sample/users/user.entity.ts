@@ -23,6 +23,11 @@ import { UserEtlifySerializer } from './user.etlify-serializer';
   dependencies: ['investments'],
   // The company's CRM record is created before its users'.
   syncDependencies: ['company'],
+  // The contact is associated with its company in HubSpot, as its primary company.
+  associations: [
+    { relation: 'company', to: 'companies', typeId: 279 },
+    { relation: 'company', to: 'companies', typeId: 1 },
+  ],
 })
 export class User {
   @PrimaryGeneratedColumn()
@@ -36,6 +41,10 @@ export class User {
 
   @Column({ name: 'last_name', type: 'varchar', length: 100 })
   lastName!: string;
+
+  /** A sales status; HubSpot's `hs_lead_status` only takes its own options (NEW, OPEN, …). */
+  @Column({ name: 'lead_status', type: 'varchar', length: 40, nullable: true })
+  leadStatus!: string | null;
 
   @ManyToOne(() => Company, (company) => company.users, {
     nullable: true,

@@ -26,7 +26,8 @@ export class UserEtlifySerializer implements EtlifySerializer<User> {
       email: user.email,
       firstname: user.firstName,
       lastname: user.lastName,
-      company: user.company?.name ?? null,
+      // The company is an association (see User), not a text property.
+      hs_lead_status: user.leadStatus,
       total_invested: total ?? 0,
     };
   }

@@ -51,6 +51,13 @@ export interface HubspotAdapterOptions {
   concurrency?: number;
   /** Keep-alive sockets per host. Default 32. */
   maxSockets?: number;
+  /**
+   * Check each payload against the object type's property definitions before sending (unknown,
+   * read-only, bad option, wrong type, date not at midnight, too long). Default true.
+   */
+  validatePayloads?: boolean;
+  /** How long the property definitions read for those checks are trusted. Default 300,000 ms. */
+  schemaTtlMs?: number;
   /** Where the adapter logs (re-matches, merges, retries). Default Nest's `Logger`. */
   logger?: LoggerService;
 }

@@ -1,6 +1,16 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { CrmNotFoundError, CrmValidationError } from '../../errors/crm.error';
 import type {
+  CrmAssociateRequest,
+  CrmAssociationLabel,
+  CrmAssociationResult,
+  CrmDisassociateRequest,
+} from '../../interfaces/crm-association.interface';
+import type {
+  CrmPropertyDefinition,
+  CrmPropertyGroup,
+} from '../../schema/crm-property.interface';
+import type {
   CrmAdapter,
   CrmAdapterContext,
   CrmBatchUpsertRequest,
@@ -14,7 +24,10 @@ import { InProcessRateGovernor } from '../../rate/in-process-rate.governor';
 import {
   HUBSPOT_DEFAULTS,
   HUBSPOT_MAX_BATCH_INPUTS,
+  HUBSPOT_SCHEMA_DEFAULTS,
 } from './hubspot.constants';
+import { HubspotAssociationsApi } from './hubspot-associations.api';
+import { HubspotPropertiesApi } from './hubspot-properties.api';
 import type { HubspotAdapterOptions } from './hubspot-adapter-options.interface';
 import { chunk, mapLimited } from './hubspot-batch.util';
 import { HubspotBatchWriter } from './hubspot-batch.writer';
@@ -27,10 +40,7 @@ import {
   type ResolvedHubspotOptions,
 } from './hubspot-options.util';
 import { HubspotPaths } from './hubspot-paths.util';
-import {
-  toHubspotProperties,
-  type HubspotProperties,
-} from './hubspot-payload.util';
+import type { HubspotProperties } from './hubspot-payload.util';
 import {
   HubspotPropertyProvisioner,
   keyPropertyDefinition,
@@ -55,6 +65,9 @@ export class HubspotAdapter implements CrmAdapter {
   readonly #settler: HubspotCreateSettler;
   readonly #batch: HubspotBatchWriter;
   readonly #provisioner: HubspotPropertyProvisioner;
+  /** Property schema, pre-flight checks and `sync-properties` writes. */
+  readonly #properties: HubspotPropertiesApi;
+  readonly #associations: HubspotAssociationsApi;
   #crmName = 'hubspot';
 
   constructor(options: HubspotAdapterOptions) {
@@ -95,6 +108,20 @@ export class HubspotAdapter implements CrmAdapter {
       o.concurrency,
     );
     this.#provisioner = new HubspotPropertyProvisioner(this.#client, paths);
+    this.#properties = new HubspotPropertiesApi(
+      this.#client,
+      {
+        validate: options.validatePayloads ?? true,
+        ttlMs: options.schemaTtlMs ?? HUBSPOT_SCHEMA_DEFAULTS.ttlMs,
+        minRefreshMs: HUBSPOT_SCHEMA_DEFAULTS.minRefreshMs,
+      },
+      (message) => this.warn(`${this.#crmName}: ${message}`),
+      paths,
+    );
+    this.#associations = new HubspotAssociationsApi(
+      this.#client,
+      o.concurrency,
+    );
   }
 
   /** API version the adapter speaks (`v3` or a date version). */
@@ -158,10 +185,22 @@ export class HubspotAdapter implements CrmAdapter {
 
   async upsert(req: CrmUpsertRequest): Promise<string> {
     const type = objectTypeOf(req.objectType);
-    const props = toHubspotProperties(type, req.payload);
-    if (req.crmId)
-      return this.update(type, req.crmId, props, req.idProperty, req.recordKey);
-    return this.firstWrite(type, props, req.idProperty, req.recordKey);
+    // Converted and checked against the schema: a bad payload fails here, before any write.
+    const props = await this.#properties.checkOne(type, req.payload);
+    try {
+      if (req.crmId)
+        return await this.update(
+          type,
+          req.crmId,
+          props,
+          req.idProperty,
+          req.recordKey,
+        );
+      return await this.firstWrite(type, props, req.idProperty, req.recordKey);
+    } catch (error) {
+      this.#properties.noteRefusal(type, error);
+      throw error;
+    }
   }
 
   async delete(req: CrmDeleteRequest): Promise<boolean> {
@@ -204,7 +243,65 @@ export class HubspotAdapter implements CrmAdapter {
   async batchUpsert(
     req: CrmBatchUpsertRequest,
   ): Promise<CrmBatchUpsertResult[]> {
-    return this.#batch.write(objectTypeOf(req.objectType), req);
+    const type = objectTypeOf(req.objectType);
+    // Every payload converted and checked with one schema read; bad ones fail alone, unsent.
+    const checked = await this.#properties.checkMany(
+      type,
+      req.records.map((r) => ({ key: r.key, payload: r.payload })),
+    );
+    const rejected: CrmBatchUpsertResult[] = [];
+    const records: CrmBatchUpsertRequest['records'] = [];
+    for (const record of req.records) {
+      const props = checked.get(record.key);
+      if (props instanceof CrmValidationError)
+        rejected.push({ key: record.key, error: props });
+      else records.push(props ? { ...record, payload: props } : record);
+    }
+    const results = records.length
+      ? await this.#batch.write(type, { ...req, records })
+      : [];
+    for (const result of results)
+      if (result.error) this.#properties.noteRefusal(type, result.error);
+    return [...rejected, ...results];
+  }
+
+  async associate(req: CrmAssociateRequest): Promise<CrmAssociationResult[]> {
+    return this.#associations.associate(req);
+  }
+
+  async disassociate(
+    req: CrmDisassociateRequest,
+  ): Promise<CrmAssociationResult[]> {
+    return this.#associations.disassociate(req);
+  }
+
+  async associationLabels(
+    fromObjectType: string,
+    toObjectType: string,
+  ): Promise<CrmAssociationLabel[]> {
+    return this.#associations.labels(fromObjectType, toObjectType);
+  }
+
+  async readProperties(objectType: string): Promise<CrmPropertyDefinition[]> {
+    return this.#properties.read(objectTypeOf(objectType));
+  }
+
+  async createProperty(
+    objectType: string,
+    definition: CrmPropertyDefinition,
+  ): Promise<void> {
+    await this.#properties.create(objectTypeOf(objectType), definition);
+  }
+
+  async readPropertyGroups(objectType: string): Promise<CrmPropertyGroup[]> {
+    return this.#properties.readGroups(objectTypeOf(objectType));
+  }
+
+  async createPropertyGroup(
+    objectType: string,
+    group: CrmPropertyGroup,
+  ): Promise<void> {
+    await this.#properties.createGroup(objectTypeOf(objectType), group);
   }
 
   private async firstWrite(

@@ -69,3 +69,9 @@ export const HUBSPOT_DEFAULTS = {
   /** HubSpot Free/Starter, the safe guess when the CRM has no `rateLimit` option. */
   rateLimit: { maxRequests: 100, intervalMs: 10_000 },
 } as const;
+
+/** Property schema cache: trusted for 5 min; never read again within 10 s, whatever asks. */
+export const HUBSPOT_SCHEMA_DEFAULTS = {
+  ttlMs: 5 * 60_000,
+  minRefreshMs: 10_000,
+} as const;

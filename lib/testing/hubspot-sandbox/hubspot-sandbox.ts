@@ -44,7 +44,14 @@ import {
   type RouteConfig,
   type RouteResponse,
 } from './sandbox-routes';
-import type { SandboxAssociation } from './sandbox-associations';
+import type {
+  SandboxAssociation,
+  SandboxAssociationDefinition,
+} from './sandbox-associations';
+import type {
+  SandboxObjectSchema,
+  SandboxObjectSchemaInput,
+} from './sandbox-schemas';
 import { missingScopes, requiredScope } from './sandbox-scopes';
 import {
   canonicalObjectType,
@@ -159,6 +166,10 @@ export class HubspotSandbox {
     this.routes = new SandboxRoutes(this.store, config);
     this.limiter = new SandboxRateLimiter(this.options, this.clock);
     this.faults = new SandboxFaults(this.options.seed, this.options.faults);
+    this.store.portalId = options.portalId ?? this.store.portalId;
+    this.store.associations.seed(this.options.seed);
+    this.store.associations.resultsInOrder =
+      !!options.orderedAssociationResults;
     for (const [type, defs] of Object.entries(options.properties ?? {})) {
       for (const def of defs) this.createProperty(type, def);
     }
@@ -332,6 +343,25 @@ export class HubspotSandbox {
     def: SandboxPropertyInput,
   ): SandboxPropertyDefinition {
     return defineProperty(this.store.type(objectType), def, false, this.now());
+  }
+
+  /**
+   * Defines a custom object as `POST /crm-object-schemas/v3/schemas` would; its records are then
+   * reachable as `2-<id>` and `p<portalId>_<name>`.
+   */
+  defineObject(schema: SandboxObjectSchemaInput): SandboxObjectSchema {
+    return this.store.schemas.define(schema);
+  }
+
+  /** Association types from one object type to another (HubSpot-defined and user-defined). */
+  associationTypes(
+    fromObjectType: string,
+    toObjectType: string,
+  ): SandboxAssociationDefinition[] {
+    return this.store.associations.definitionsBetween(
+      this.store.type(fromObjectType).objectType,
+      this.store.type(toObjectType).objectType,
+    );
   }
 
   /**
@@ -646,4 +676,12 @@ export type {
   SandboxPropertyType,
 } from './sandbox-properties';
 export type { SandboxRecord } from './sandbox-store';
-export type { SandboxAssociation } from './sandbox-associations';
+export type {
+  SandboxAssociation,
+  SandboxAssociationCategory,
+  SandboxAssociationDefinition,
+} from './sandbox-associations';
+export type {
+  SandboxObjectSchema,
+  SandboxObjectSchemaInput,
+} from './sandbox-schemas';

@@ -28,13 +28,6 @@ export function mergeRecords(
   if (primary.id === other.id)
     throw validationError('Cannot merge an object with itself');
   const oldIds = [primary.id, other.id];
-  const type = store.objectType;
-  const moved = oldIds.flatMap((id) =>
-    sandbox.associations.list(type, id).filter(
-      // An association between the two merged records disappears with them.
-      (a) => !(a.toObjectType === type && oldIds.includes(a.toObjectId)),
-    ),
-  );
   const record = store.mergeIntoNew(
     primary,
     other,
@@ -42,17 +35,7 @@ export function mergeRecords(
     now,
     lagMs,
   );
-  for (const id of oldIds) sandbox.associations.forget(type, id);
-  for (const a of moved) {
-    for (const typeId of a.associationTypeIds) {
-      sandbox.associations.add(
-        type,
-        record.id,
-        a.toObjectType,
-        a.toObjectId,
-        typeId,
-      );
-    }
-  }
+  // Both records' associations (labels included) move to the new id.
+  sandbox.associations.merge(store.objectType, oldIds, record.id);
   return store.toJson(record);
 }

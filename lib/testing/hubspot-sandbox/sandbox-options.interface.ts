@@ -192,6 +192,13 @@ export interface HubspotSandboxOptions {
   properties?: Record<string, SandboxPropertyInput[]>;
   /** Most request-log entries kept (oldest dropped first). Default 100,000. */
   maxLogEntries?: number;
+  /** The portal's id, part of custom objects' names (`p<portalId>_<name>`). Default 12345678. */
+  portalId?: number;
+  /**
+   * Kind mode: association batch results in input order. HubSpot promises no order, so by
+   * default they come back shuffled (seeded by `seed`).
+   */
+  orderedAssociationResults?: boolean;
 }
 
 /** One entry of `HubspotSandbox.requests`. The bearer token is never stored. */

@@ -1,5 +1,5 @@
 import { errorsInBody, parseApiPath } from './sandbox-api-path.util';
-import { handleAssociations } from './sandbox-association-routes';
+import { handleExtensions } from './sandbox-association-routes';
 import { SandboxAssociations } from './sandbox-associations';
 import { SandboxBatchRoutes } from './sandbox-batch-routes';
 import {
@@ -90,6 +90,15 @@ export class SandboxRoutes {
 
   /** `/crm/v3/…`, `/crm/v4/associations/…` and the date-versioned paths reach the same handlers. */
   handle(req: RouteRequest): RouteResponse {
+    // Associations v4, property groups and custom object schemas (sandbox-association-routes).
+    let parts: string[];
+    try {
+      parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw routeNotFound(req.method, req.path);
+    }
+    const extension = handleExtensions(this.store, req, parts);
+    if (extension) return extension;
     const parsed = parseApiPath(req.path);
     if (!parsed || parsed.api === 'account-info')
       throw routeNotFound(req.method, req.path);
@@ -98,9 +107,6 @@ export class SandboxRoutes {
       throw routeNotFound(req.method, req.path);
     }
     const routed = { ...req, errorsInBody: errorsInBody(parsed.version) };
-    if (parsed.api === 'associations') {
-      return handleAssociations(this.store, routed, parsed.rest);
-    }
     if (parsed.rest.length < 1) throw routeNotFound(req.method, req.path);
     if (parsed.api === 'objects') return this.objects(routed, parsed.rest);
     return this.properties(routed, parsed.rest);

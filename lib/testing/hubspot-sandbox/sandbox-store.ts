@@ -1,4 +1,5 @@
 import { SandboxAssociations } from './sandbox-associations';
+import { SandboxSchemas } from './sandbox-schemas';
 import {
   contactConflict,
   notFound,
@@ -517,10 +518,17 @@ export class ObjectTypeStore {
 export class SandboxStore {
   private readonly types = new Map<string, ObjectTypeStore>();
   readonly associations = new SandboxAssociations();
+  /** Custom objects' type ids (`2-<id>`) → their fully qualified name, the canonical one. */
+  readonly aliases = new Map<string, string>();
+  /** The portal's id, part of custom objects' fully qualified names. */
+  portalId = 12345678;
+  readonly schemas = new SandboxSchemas(this, () => this.portalId);
   private nextId = 1001;
 
   type(objectType: string): ObjectTypeStore {
-    const name = canonicalObjectType(objectType);
+    const name =
+      this.aliases.get(objectType.toLowerCase()) ??
+      canonicalObjectType(objectType);
     let store = this.types.get(name);
     if (!store) {
       store = new ObjectTypeStore(name, new Date().toISOString());
