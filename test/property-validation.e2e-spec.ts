@@ -184,7 +184,7 @@ describe('pre-flight validation against the property schema (sandbox, PostgreSQL
 
       // One write, carrying the 99 good records; the bad one never left the process.
       expect(writes.map((w) => [w.path, w.bodyInputs])).toEqual([
-        ['/crm/v3/objects/contacts/batch/upsert', 99],
+        ['/crm/objects/2026-09/contacts/batch/upsert', 99],
       ]);
       expect(stats.errors).toBe(1);
       const emails = new Set(

@@ -47,6 +47,8 @@ async function harness(
     accessToken: TOKEN,
     baseUrl,
     logger,
+    // The write protocol alone: no schema read before the first write.
+    validatePayloads: false,
     retryBaseDelayMs: 20,
     lockedDelayMs: 50,
     timeoutMs: 1_500,

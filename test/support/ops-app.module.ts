@@ -158,6 +158,8 @@ export function opsImports(settings: OpsAppSettings): Array<DynamicModule | Type
             accessToken: 'test-token',
             baseUrl: settings.hubspotUrl,
             maxRetries: 0,
+            // These tests need HubSpot's own 400s (with correlation ids), not the pre-flight checks.
+            validatePayloads: false,
           }),
           rateLimit: {
             maxRequests: 100,
