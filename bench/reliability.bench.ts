@@ -93,8 +93,15 @@ async function rig(faults: boolean): Promise<Rig> {
     queueName,
     adapter: { accessToken: LONG_TOKEN, baseUrl },
   };
+  // The observing process connects under another name: only the workers' connections are cut.
   const moduleRef = await Test.createTestingModule({
-    imports: [faultAppModule({ ...config, processors: false })],
+    imports: [
+      faultAppModule({
+        ...config,
+        db: { ...db.options, applicationName: `${appName}-observer` },
+        processors: false,
+      }),
+    ],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.init();
@@ -161,13 +168,16 @@ async function converge(r: Rig, ids: number[], from: number): Promise<number> {
     'convergence',
     async () => {
       // The full check reads every row and record: only once every row says synced.
-      const synced = await r.states.countBy({
-        resourceType: 'FaultCompany',
-        state: 'synced' as never,
-      });
+      const synced = await r.states
+        .countBy({ resourceType: 'FaultCompany', state: 'synced' as never })
+        .catch(() => 0);
       if (
         synced >= ids.length &&
-        (await exactlyOnce(r.sandbox, r.companies, r.states, ids)).ok
+        (
+          await exactlyOnce(r.sandbox, r.companies, r.states, ids).catch(
+            () => ({ ok: false }),
+          )
+        ).ok
       )
         return true;
       if (Date.now() - sweep > 15_000) {

@@ -102,9 +102,16 @@ describe('fault suite: exactly once under HubSpot faults (PostgreSQL, 4 workers)
       queueName,
       adapter: { accessToken: LONG_TOKEN, baseUrl },
     };
+    // The test's own process observes under another connection name: pg_terminate_backend below
+    // cuts the workers' connections, not the assertions'.
     const moduleRef = await Test.createTestingModule({
       imports: [
-        faultAppModule({ ...config, processors: false, logger: parentLog }),
+        faultAppModule({
+          ...config,
+          db: { ...db.options, applicationName: `${appName}-observer` } as any,
+          processors: false,
+          logger: parentLog,
+        }),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: parentLog });
