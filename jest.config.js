@@ -34,21 +34,8 @@ const base = {
 
 module.exports = {
   projects: [
-    {
-      ...base,
-      displayName: 'unit',
-      rootDir: __dirname,
-      testMatch: [
-        '<rootDir>/lib/**/*.spec.ts',
-        '<rootDir>/schematics/**/*.spec.ts',
-      ],
-    },
-    {
-      ...base,
-      displayName: 'e2e',
-      rootDir: __dirname,
-      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-    },
+    { ...base, displayName: 'unit', rootDir: __dirname, testMatch: ['<rootDir>/lib/**/*.spec.ts', '<rootDir>/schematics/**/*.spec.ts'] },
+    { ...base, displayName: 'e2e', rootDir: __dirname, testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
   testTimeout: 60000,
 };
