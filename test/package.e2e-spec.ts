@@ -23,6 +23,7 @@ import {
   npmInstall,
   peerAlternative,
   plain,
+  QUEUE_PEERS,
   readJson,
   root,
   rootPkg,
@@ -224,6 +225,10 @@ describe('packaged tarball', () => {
         dependencies: {
           'nestjs-etlify': `file:${tarball}`,
           ...lowest(),
+          // Both queue drivers, each at the lowest of its peer ranges.
+          ...Object.fromEntries(
+            QUEUE_PEERS.map((name) => [name, lowestPeer(name)]),
+          ),
           pg: dev('pg'),
           // Else npm puts ioredis 6 at the top (an optional peer of @nestjs/microservices, "*") and
           // stops on typeorm 0.3.20's optional peer ioredis ^5 (ERESOLVE), whatever this package does.
@@ -270,6 +275,10 @@ describe('packaged tarball', () => {
       });
       mkdirSync(join(app, 'src/user'), { recursive: true });
       copyFileSync(join(fixtures, 'main.ts.txt'), join(app, 'src/main.ts'));
+      writeFileSync(
+        join(app, 'src/queue-sync.ts'),
+        fixture('queue-sync.ts.txt', false),
+      );
       copyFileSync(
         join(fixtures, 'app.module.ts.txt'),
         join(app, 'src/app.module.ts'),
@@ -312,6 +321,22 @@ describe('packaged tarball', () => {
         ['LICENSE', 'README.md', 'dist', 'package.json', 'schematics'].sort(),
       );
     }, 120_000);
+
+    it.each(['bull', 'bullmq'])(
+      'three leads saved in one transaction reach the sandbox through the %s queue',
+      (driver) => {
+        const out = run(process.execPath, ['dist/queue-sync.js'], app, {
+          ...schema.env,
+          QUEUE_DRIVER: driver,
+        });
+        expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({
+          driver,
+          synced: 3,
+          records: ['ann@example.com', 'bob@example.com', 'cy@example.com'],
+        });
+      },
+      90_000,
+    );
 
     it('a process that required the CommonJS build cannot also import the ES module build', () => {
       const script = [
@@ -719,6 +744,62 @@ describe('packaged tarball', () => {
       it('the etlify CLI loads the ES module build for an ES module app', () => {
         expect(etlifyDryRun(app, schema.env)).toMatchObject({ errors: 0 });
       }, 60_000);
+
+      it('the README install has no queue package; a queue on a driver not installed fails the boot naming its install command', () => {
+        for (const name of QUEUE_PEERS)
+          expect([name, existsSync(join(app, 'node_modules', name))]).toEqual([
+            name,
+            false,
+          ]);
+        const script = [
+          "import { NestFactory } from '@nestjs/core';",
+          "import { EtlifyModule } from 'nestjs-etlify';",
+          "import { InMemoryCrmAdapter } from 'nestjs-etlify/testing';",
+          'const module = { module: class QueueApp {}, imports: [EtlifyModule.forRoot({',
+          "  crms: [{ name: 'memory', adapter: new InMemoryCrmAdapter() }],",
+          "  queue: { name: 'etlify', driver: 'bullmq' },",
+          '})] };',
+          'try { await NestFactory.createApplicationContext(module, { logger: false }); console.log("booted"); }',
+          "catch (e) { console.log(e.name + ': ' + e.message); }",
+        ].join('\n');
+        expect(nodeModule(app, script).trim()).toBe(
+          'EtlifyConfigurationError: EtlifyModule queue driver "bullmq" needs @nestjs/bullmq, which is not installed: npm install @nestjs/bullmq bullmq ioredis',
+        );
+      }, 60_000);
+
+      it.each(['bull', 'bullmq'])(
+        "after the README's install for the %s driver (newest versions), saved leads reach the sandbox through its queue",
+        (driver) => {
+          const line = new RegExp(
+            `^npm install (@nestjs/${driver} ${driver}[^\\n#]*?)\\s*(#.*)?$`,
+            'm',
+          ).exec(readme);
+          expect(line).not.toBeNull();
+          npmInstall(app, line![1].trim().split(/\s+/));
+          for (const name of [`@nestjs/${driver}`, driver]) {
+            const latest = npm(
+              ['view', name, 'version', '--prefer-offline'],
+              app,
+            ).trim();
+            expect([name, installedVersion(app, name)]).toEqual([name, latest]);
+          }
+          writeFileSync(
+            join(app, 'src/queue-sync.ts'),
+            fixture('queue-sync.ts.txt', true),
+          );
+          nestCli(app, 'build');
+          const out = run(process.execPath, ['dist/queue-sync.js'], app, {
+            ...schema.env,
+            QUEUE_DRIVER: driver,
+          });
+          expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({
+            driver,
+            synced: 3,
+            records: ['ann@example.com', 'bob@example.com', 'cy@example.com'],
+          });
+        },
+        180_000,
+      );
 
       it('a process that imported the ES module build cannot also require the CommonJS build', () => {
         const script = [

@@ -83,6 +83,9 @@ export function runtimePeers(): string[] {
   );
 }
 
+/** The queue drivers' packages: optional peers, one pair per driver. */
+export const QUEUE_PEERS = ['@nestjs/bull', 'bull', '@nestjs/bullmq', 'bullmq'];
+
 /** The lowest version each peer range admits: what the oldest supported app runs. */
 export function lowestPeer(name: string): string {
   return minVersion(rootPkg.peerDependencies[name])!.version;

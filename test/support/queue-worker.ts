@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DynamicModule, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BullModule } from '@nestjs/bull';
+import { BullModule, queueOption } from './queue-driver';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   Column,
@@ -116,7 +116,7 @@ export function queueAppModule(options: QueueAppOptions): DynamicModule {
             rateLimit: options.rateLimit,
           },
         ],
-        queue: options.queue,
+        queue: queueOption(options.queue, options.bullSettings),
         capture: options.capture ?? false,
         staleSweep: false,
       }),
