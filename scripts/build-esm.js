@@ -17,6 +17,7 @@ const root = resolve(__dirname, '..', 'dist', 'esm');
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"\n]+)\2/g;
 const HAS_EXTENSION = /\.(c|m)?js$|\.json$/;
 /** `pkg/sub` or `@scope/pkg/sub`: a path inside a package rather than its entry. */
+const BARE_REQUIRE = /(^|[^.\w$`])require(\.resolve)?\(/m;
 const DEEP_PACKAGE_PATH = /^(@[\w.-]+\/)?[\w.-]+\/./;
 
 function files(dir) {
@@ -49,6 +50,11 @@ let rewritten = 0;
 for (const file of files(root)) {
   if (!file.endsWith('.js') && !file.endsWith('.d.ts')) continue;
   const text = readFileSync(file, 'utf8');
+  // ES modules have no `require`: such code would throw only when it runs, so the build stops here.
+  if (file.endsWith('.js') && BARE_REQUIRE.test(text))
+    problems.push(
+      `${relative(root, file)}: calls require(), which ES modules lack; use import() (both builds) or createRequire(path)`,
+    );
   const next = text.replace(SPECIFIER, (match, head, quote, specifier) => {
     const updated = rewrite(file, specifier, problems);
     if (updated === specifier) return match;

@@ -29,12 +29,15 @@ function connectionOf(redis: RedisOption): Record<string, unknown> {
 
 /** The app's `BullModule.forRoot` of the driver under test. */
 export const BullModule = {
-  forRoot(options: {
-    redis: RedisOption;
-    prefix?: string;
-    settings?: { lockDuration?: number; stalledInterval?: number };
-  }): DynamicModule {
-    if (QUEUE_DRIVER === 'bull') return NestBullModule.forRoot(options);
+  forRoot(
+    options: {
+      redis: RedisOption;
+      prefix?: string;
+      settings?: { lockDuration?: number; stalledInterval?: number };
+    },
+    driver: EtlifyQueueDriver = QUEUE_DRIVER,
+  ): DynamicModule {
+    if (driver === 'bull') return NestBullModule.forRoot(options);
     return NestBullMqModule.forRoot({
       connection: connectionOf(options.redis),
       ...(options.prefix ? { prefix: options.prefix } : {}),
@@ -49,11 +52,12 @@ export { getQueueToken } from '@nestjs/bull';
 export function queueOption<T extends { name: string }>(
   queue: T,
   settings?: { lockDuration?: number; stalledInterval?: number },
+  driver: EtlifyQueueDriver = QUEUE_DRIVER,
 ): T & { driver: EtlifyQueueDriver } {
   return {
     ...queue,
-    driver: QUEUE_DRIVER,
-    ...(QUEUE_DRIVER === 'bullmq' && settings
+    driver,
+    ...(driver === 'bullmq' && settings
       ? {
           worker: {
             lockDurationMs: settings.lockDuration,
