@@ -1,4 +1,21 @@
-/** Two projects: fast unit specs beside the code, e2e specs against the real services. */
+/**
+ * Two projects: fast unit specs beside the code, e2e specs against the real services.
+ *
+ * ETLIFY_TYPEORM=1 runs everything against TypeORM 1.x (installed beside 0.3 as the `typeorm-1`
+ * npm alias): every `typeorm` import, ours and @nestjs/typeorm's, then resolves to it.
+ */
+const typeorm1 = process.env.ETLIFY_TYPEORM === '1';
+if (typeorm1) {
+  // The processes tests start (workers, the CLI, the sample) inherit the switch.
+  const hook = require('node:path').join(
+    __dirname,
+    'test/support/typeorm-1.hook.js',
+  );
+  if (!(process.env.NODE_OPTIONS ?? '').includes(hook))
+    process.env.NODE_OPTIONS =
+      `${process.env.NODE_OPTIONS ?? ''} --require ${hook}`.trim();
+}
+
 const base = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': 'ts-jest' },
@@ -6,6 +23,12 @@ const base = {
   moduleNameMapper: {
     '^nestjs-etlify$': '<rootDir>/lib/index.ts',
     '^nestjs-etlify/testing$': '<rootDir>/lib/testing/index.ts',
+    ...(typeorm1
+      ? {
+          '^typeorm$': '<rootDir>/node_modules/typeorm-1',
+          '^typeorm/(.*)$': '<rootDir>/node_modules/typeorm-1/$1',
+        }
+      : {}),
   },
 };
 

@@ -1,12 +1,16 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bull';
-import type { Queue } from 'bull';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { CrmSynchronisation, HubspotAdapter } from 'nestjs-etlify';
+import {
+  CrmSynchronisation,
+  EtlifyQueueDriver,
+  HubspotAdapter,
+} from 'nestjs-etlify';
 import { HubspotSandbox } from 'nestjs-etlify/testing';
 import { createTestDatabase } from '../test/support/databases';
+import type { RawQueue } from '../test/support/queue-driver';
 import { QueuedContact, queueAppModule } from '../test/support/queue-worker';
 
 const TRANSACTIONS = 100;
@@ -14,9 +18,10 @@ const TRANSACTIONS = 100;
 /**
  * End to end: N inserts committed in 100 transactions, captured after commit, queued, batched and
  * written to a HubspotSandbox (190 calls / 10 s, 50 ms latency) through the HubspotAdapter.
- * Baseline in the same run: the same inserts with capture off (database time only).
+ * Baseline in the same run: the same inserts with capture off (database time only). The queue runs
+ * once on each driver (Bull, BullMQ), the same workload in the same process.
  */
-async function run(capture: boolean, n: number) {
+async function run(capture: boolean, n: number, driver: EtlifyQueueDriver) {
   const db = await createTestDatabase('postgres');
   const sandbox = new HubspotSandbox({
     tenSecondLimit: 190,
@@ -34,6 +39,7 @@ async function run(capture: boolean, n: number) {
       queue: { name },
       prefix: `etlify-bench-${name}`,
       capture,
+      driver,
     }),
     { logger: ['error'] },
   );
@@ -55,7 +61,9 @@ async function run(capture: boolean, n: number) {
   }
   const committed = Date.now() - started;
   let row: Record<string, string | number> = {
-    case: capture ? 'capture + queue → sandbox' : 'inserts only (baseline)',
+    case: capture
+      ? `capture + ${driver === 'bullmq' ? 'BullMQ' : 'Bull'} → sandbox`
+      : 'inserts only (baseline)',
     records: n,
     'commits ms': committed,
   };
@@ -90,7 +98,7 @@ async function run(capture: boolean, n: number) {
       'CRM records': records.length,
     };
   }
-  await app.get<Queue>(getQueueToken(name)).obliterate({ force: true });
+  await app.get<RawQueue>(getQueueToken(name)).obliterate({ force: true });
   await app.close();
   await sandbox.stop();
   await db.drop();
@@ -99,7 +107,11 @@ async function run(capture: boolean, n: number) {
 
 export async function queueE2eBench(): Promise<void> {
   const n = Number(process.env.BENCH_QUEUE_N ?? 10_000);
-  const rows = [await run(false, n), await run(true, n)];
+  const rows = [
+    await run(false, n, 'bull'),
+    await run(true, n, 'bull'),
+    await run(true, n, 'bullmq'),
+  ];
   console.log(
     `\nQueue end to end (${n} inserts in ${TRANSACTIONS} transactions, PostgreSQL, sandbox 190/10 s, 50 ms latency)`,
   );

@@ -3,6 +3,7 @@ import {
   IsArray,
   IsBoolean,
   IsDefined,
+  IsIn,
   IsInt,
   IsOptional,
   IsPositive,
@@ -118,11 +119,33 @@ export class CrmOptionsSchema {
   maxSyncErrors?: number;
 }
 
+export class QueueWorkerSchema {
+  @IsOptional()
+  @IsInt({ message: 'queue.worker.lockDurationMs must be a whole number' })
+  @Min(1, { message: 'queue.worker.lockDurationMs must be >= 1' })
+  lockDurationMs?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'queue.worker.stalledIntervalMs must be a whole number' })
+  @Min(1, { message: 'queue.worker.stalledIntervalMs must be >= 1' })
+  stalledIntervalMs?: number;
+}
+
 export class QueueSchema {
   @IsString({
-    message: 'queue.name is required: the Bull queue name, e.g. "etlify"',
+    message: 'queue.name is required: the queue name, e.g. "etlify"',
   })
   name!: string;
+
+  @IsOptional()
+  @IsIn(['bull', 'bullmq'], {
+    message: 'queue.driver must be "bull" or "bullmq"',
+  })
+  driver?: string;
+
+  @IsOptional()
+  @ValidateNested()
+  worker?: QueueWorkerSchema;
 
   @IsOptional()
   @IsInt()

@@ -15,6 +15,7 @@ import {
   CrmOptionsSchema,
   EtlifyOptionsSchema,
   QueueSchema,
+  QueueWorkerSchema,
   RateLimitSchema,
   StaleSweepSchema,
 } from './etlify-options.schema';
@@ -22,6 +23,7 @@ import { EtlifyConfigurationError } from './errors/etlify-configuration.error';
 import type { CrmAdapter } from './interfaces/crm-adapter.interface';
 import type { CrmPayload } from './interfaces/crm-payload.interface';
 import type {
+  EtlifyQueueDriver,
   EtlifyModuleOptions,
   RateLimitOptions,
 } from './interfaces/etlify-options.interface';
@@ -40,6 +42,7 @@ export interface ResolvedEtlifyOptions {
   queue:
     | {
         name: string;
+        driver: EtlifyQueueDriver;
         concurrency: number;
         batchWindowMs: number;
         batchSize: number;
@@ -88,7 +91,7 @@ export function resolveEtlifyOptions(
   if (raw.queue && typeof raw.queue === 'object') {
     errors.push(
       ...prefix(
-        validateSync(Object.assign(new QueueSchema(), raw.queue), {
+        validateSync(queueSchema(raw.queue), {
           whitelist: true,
           forbidNonWhitelisted: true,
         }),
@@ -153,6 +156,7 @@ export function resolveEtlifyOptions(
     queue: raw.queue
       ? {
           name: raw.queue.name,
+          driver: raw.queue.driver ?? 'bull',
           concurrency: raw.queue.concurrency ?? DEFAULT_QUEUE_CONCURRENCY,
           batchWindowMs: raw.queue.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS,
           batchSize: raw.queue.batchSize ?? DEFAULT_BATCH_SIZE,
@@ -217,4 +221,12 @@ function flatten(
       lines.push(...flatten(error.children, raw, here));
   }
   return lines;
+}
+
+/** The queue schema with its nested worker options, so whitelisting checks both. */
+function queueSchema(queue: object): QueueSchema {
+  const schema = Object.assign(new QueueSchema(), queue);
+  if (typeof schema.worker === 'object' && schema.worker !== null)
+    schema.worker = Object.assign(new QueueWorkerSchema(), schema.worker);
+  return schema;
 }

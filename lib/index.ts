@@ -1,3 +1,7 @@
+import { claimModuleFormat } from './module-format.util';
+
+claimModuleFormat();
+
 export * from './interfaces/crm-payload.interface';
 export * from './interfaces/crm-adapter.interface';
 export * from './interfaces/rate-governor.interface';

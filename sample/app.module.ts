@@ -1,4 +1,5 @@
 import { BullModule } from '@nestjs/bull';
+import { BullModule as BullMqModule } from '@nestjs/bullmq';
 import { Module, Type } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -12,20 +13,23 @@ import { UserEtlifySerializer } from './users/user.etlify-serializer';
 
 export const SAMPLE_QUEUE = 'etlify-sample';
 
-/** The sample app: an SQLite file, one HubSpot CRM, and a Bull queue when Redis is given. */
+/** The sample app: an SQLite file, one HubSpot CRM, and a Bull or BullMQ queue when Redis is given. */
 export function createAppModule(options: {
   database: string;
   hubspot: { accessToken: string; baseUrl?: string };
-  redis?: { url: string; prefix: string };
+  redis?: { url: string; prefix: string; driver: 'bull' | 'bullmq' };
 }): Type<unknown> {
-  const queue = options.redis
-    ? [
-        BullModule.forRoot({
-          redis: options.redis.url,
-          prefix: options.redis.prefix,
-        }),
-      ]
-    : [];
+  const redis = options.redis;
+  const queue = !redis
+    ? []
+    : redis.driver === 'bullmq'
+      ? [
+          BullMqModule.forRoot({
+            connection: redisConnection(redis.url),
+            prefix: redis.prefix,
+          }),
+        ]
+      : [BullModule.forRoot({ redis: redis.url, prefix: redis.prefix })];
   @Module({
     imports: [
       TypeOrmModule.forRoot({
@@ -49,8 +53,8 @@ export function createAppModule(options: {
         ],
         // Changes are captured after commit (on by default); the sweep is run by the story.
         capture: true,
-        queue: options.redis
-          ? { name: SAMPLE_QUEUE, batchWindowMs: 50 }
+        queue: redis
+          ? { name: SAMPLE_QUEUE, driver: redis.driver, batchWindowMs: 50 }
           : false,
         staleSweep: false,
       }),
@@ -60,4 +64,19 @@ export function createAppModule(options: {
   })
   class AppModule {}
   return AppModule;
+}
+
+/** BullMQ takes ioredis options: redis://[:password@]host:port[/db] becomes host, port, password and db. */
+function redisConnection(url: string) {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    ...(parsed.password
+      ? { password: decodeURIComponent(parsed.password) }
+      : {}),
+    ...(parsed.pathname.length > 1
+      ? { db: Number(parsed.pathname.slice(1)) }
+      : {}),
+  };
 }

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { getQueueToken } from '@nestjs/bull';
 import { NestFactory } from '@nestjs/core';
-import type { Queue } from 'bull';
 import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { SyncService } from 'nestjs-etlify';
@@ -55,7 +54,7 @@ async function main(): Promise<void> {
     `  CRM:      ${sandbox ? `HubSpot sandbox in process (${hubspot.baseUrl})` : 'HubSpot (HUBSPOT_TOKEN)'}`,
   );
   console.log(
-    `  syncs:    ${settings.redisUrl ? `Bull queue "${SAMPLE_QUEUE}" on ${settings.redisUrl} (REDIS_URL)` : 'inline, right after each commit (set REDIS_URL for a Bull queue)'}`,
+    `  syncs:    ${settings.redisUrl ? `${settings.queueDriver === 'bullmq' ? 'BullMQ' : 'Bull'} queue "${SAMPLE_QUEUE}" on ${settings.redisUrl} (REDIS_URL, QUEUE_DRIVER)` : 'inline, right after each commit (set REDIS_URL for a Bull queue, and QUEUE_DRIVER=bullmq for BullMQ)'}`,
   );
 
   const app = await NestFactory.createApplicationContext(
@@ -63,12 +62,17 @@ async function main(): Promise<void> {
       database: settings.database,
       hubspot,
       redis: settings.redisUrl
-        ? { url: settings.redisUrl, prefix: settings.redisPrefix }
+        ? {
+            url: settings.redisUrl,
+            prefix: settings.redisPrefix,
+            driver: settings.queueDriver,
+          }
         : undefined,
     }),
     { logger: ['error', 'warn'] },
   );
-  const queue: Queue | undefined = settings.redisUrl
+  // The raw queue (Bull's or BullMQ's; @nestjs/bull and @nestjs/bullmq share the token): counts and cleanup.
+  const queue: SampleQueue | undefined = settings.redisUrl
     ? app.get(getQueueToken(SAMPLE_QUEUE))
     : undefined;
   const sync = app.get(SyncService);
@@ -156,7 +160,12 @@ async function main(): Promise<void> {
 }
 
 /** Waits until the queue has nothing waiting, running or delayed. */
-async function drained(queue: Queue): Promise<void> {
+interface SampleQueue {
+  getJobCounts(): Promise<Record<string, number>>;
+  obliterate(options: { force: boolean }): Promise<void>;
+}
+
+async function drained(queue: SampleQueue): Promise<void> {
   for (;;) {
     const counts = await queue.getJobCounts();
     if (counts.waiting + counts.active + counts.delayed === 0) return;

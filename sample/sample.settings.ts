@@ -5,13 +5,15 @@ import { join } from 'node:path';
 export interface SampleSettings {
   /** The SQLite file (recreated on every run). */
   database: string;
-  /** Set: a Bull queue on this Redis carries the syncs. Unset: they run inline after commit. */
+  /** Set: a queue on this Redis carries the syncs. Unset: they run inline after commit. */
   redisUrl?: string;
+  /** The queue's driver (QUEUE_DRIVER): 'bull' (default) or 'bullmq'. */
+  queueDriver: 'bull' | 'bullmq';
   /** Set: the real HubSpot portal of this private app token. Unset: the in-process sandbox. */
   hubspotToken?: string;
   /** Makes emails and domains unique to a run against a real portal ('' with the sandbox). */
   runId: string;
-  /** Bull's Redis key prefix for this run, so runs never share jobs. */
+  /** The queue's Redis key prefix for this run, so runs never share jobs. */
   redisPrefix: string;
 }
 
@@ -21,6 +23,7 @@ export function readSettings(
   return {
     database: env.SAMPLE_DB ?? join(__dirname, 'sample.db'),
     redisUrl: env.REDIS_URL || undefined,
+    queueDriver: env.QUEUE_DRIVER === 'bullmq' ? 'bullmq' : 'bull',
     hubspotToken: env.HUBSPOT_TOKEN || undefined,
     runId: env.HUBSPOT_TOKEN ? randomBytes(3).toString('hex') : '',
     redisPrefix: `etlify-sample-${randomBytes(3).toString('hex')}`,

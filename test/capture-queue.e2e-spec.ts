@@ -1,8 +1,12 @@
 import { INestApplication, LoggerService } from '@nestjs/common';
-import { BullModule, getQueueToken } from '@nestjs/bull';
+import {
+  BullModule,
+  getQueueToken,
+  queueOption,
+  RawQueue as Queue,
+} from './support/queue-driver';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { Queue } from 'bull';
 import { randomBytes } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
 import { CrmSynchronisation, EtlifyModule, SyncService } from 'nestjs-etlify';
@@ -75,7 +79,12 @@ async function start(
       BullModule.forRoot({ redis, prefix: `etlify-capture-${name}` }),
       EtlifyModule.forRoot({
         crms: [{ name: 'hubspot', adapter: crm }],
-        queue: { name, batchWindowMs: 50, backoffMs: 10, enqueueTimeoutMs },
+        queue: queueOption({
+          name,
+          batchWindowMs: 50,
+          backoffMs: 10,
+          enqueueTimeoutMs,
+        }),
         capture: true,
         staleSweep: false,
       }),

@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import {
+  cpSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -12,77 +11,46 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { DataSource } from 'typeorm';
+import {
+  ConsumerSchema,
+  dev,
+  fixture,
+  fixtures,
+  installedVersion,
+  lowestPeer,
+  nestCli,
+  npm,
+  npmInstall,
+  peerAlternative,
+  plain,
+  QUEUE_PEERS,
+  readJson,
+  root,
+  rootPkg,
+  run,
+  runtimePeers,
+  writeJson,
+} from './support/consumer-app';
 
 /**
- * What a user gets from the registry: the packed tarball, installed by npm into fresh apps on Nest 11
- * and Nest 12, compiles and syncs a record into the HubSpot sandbox; in the Nest 11 app the real
- * Nest CLI generates with the package's schematics. One spec file so the slow npm installs are shared.
+ * What a user gets from the registry: the packed tarball, installed by npm into fresh apps of every
+ * shape we support, each syncing a record into the HubSpot sandbox:
+ *  - Nest 11, CommonJS, Jest, with the lowest version of every peer range;
+ *  - Nest 12 from the real `nest new` (ES modules, vitest), with the newest version of every peer,
+ *    following the README's install and tutorial: the packaged schematics generate, `nest build`
+ *    builds, the app's own tests pass, and a saved entity reaches the sandbox through capture;
+ *  - Nest 12 with Jest in ES module mode, on TypeORM 0.3.
+ * One spec file so the tarball is built once.
  */
-const root = resolve(__dirname, '..');
-const fixtures = join(__dirname, 'fixtures/consumer-app');
-const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const dev = (name: string): string => rootPkg.devDependencies[name];
-
-/** Runs a command and returns its stdout; a failure carries the command's stderr in its message. */
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv = {},
-): string {
-  try {
-    return execFileSync(command, args, {
-      cwd,
-      stdio: 'pipe',
-      env: {
-        ...process.env,
-        npm_config_loglevel: 'error',
-        npm_config_update_notifier: 'false',
-        ...env,
-      },
-    }).toString();
-  } catch (error) {
-    const e = error as { stdout?: Buffer; stderr?: Buffer; message: string };
-    throw new Error(
-      `${command} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`,
-    );
-  }
-}
-const npm = (args: string[], cwd: string) => run('npm', args, cwd);
-/** The Nest CLI colours its output; the assertions read plain text. */
-const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
-const plain = (text: string) => text.replace(ANSI_COLOUR, '');
-const tsc = (cwd: string, project = 'tsconfig.json') =>
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const tsc = (cwd: string) =>
   run(
     process.execPath,
-    [require.resolve('typescript/bin/tsc'), '-p', project],
+    [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'],
     cwd,
   );
-
-const NEST_11 = {
-  '@nestjs/common': dev('@nestjs/common'),
-  '@nestjs/core': dev('@nestjs/core'),
-  '@nestjs/typeorm': dev('@nestjs/typeorm'),
-  '@nestjs/bull': dev('@nestjs/bull'),
-  '@nestjs/schedule': dev('@nestjs/schedule'),
-  '@nestjs/axios': dev('@nestjs/axios'),
-};
-const NEST_12 = {
-  '@nestjs/common': '^12.0.0',
-  '@nestjs/core': '^12.0.0',
-  '@nestjs/typeorm': '^12.0.0',
-  '@nestjs/bull': '^12.0.0',
-  '@nestjs/schedule': '^12.0.0',
-  '@nestjs/axios': '^12.0.0',
-};
-/** What `nest new` puts in devDependencies, at the versions this repository tests with. */
-const NEST_11_TOOLING = {
-  '@nestjs/cli': dev('@nestjs/cli'),
-  '@nestjs/schematics': dev('@nestjs/schematics'),
-  '@nestjs/testing': dev('@nestjs/testing'),
-  '@types/jest': dev('@types/jest'),
-};
+const nodeModule = (cwd: string, script: string, env: NodeJS.ProcessEnv = {}) =>
+  run(process.execPath, ['--input-type=module', '-e', script], cwd, env);
 
 /** Relative imports of a declaration file, resolved to the declaration files they name. */
 function declarationImports(file: string): string[] {
@@ -91,11 +59,51 @@ function declarationImports(file: string): string[] {
     ...text.matchAll(/(?:from\s+|import\(\s*)['"](\.[^'"]+)['"]/g),
   ].map((m) => m[1]);
   return specifiers.map((s) => {
-    const base = resolve(dirname(file), s);
+    const base = resolve(dirname(file), s.replace(/\.js$/, ''));
     return existsSync(`${base}.d.ts`)
       ? `${base}.d.ts`
       : join(base, 'index.d.ts');
   });
+}
+
+/** `etlify sync-stale --dry-run` against the app's compiled root module: the CLI must find the app's copy. */
+function etlifyDryRun(app: string, env: NodeJS.ProcessEnv) {
+  const out = run(
+    join(app, 'node_modules/.bin/etlify'),
+    [
+      'sync-stale',
+      '--module',
+      'dist/app.module.js',
+      '--entity',
+      'User',
+      '--dry-run',
+      '--json',
+    ],
+    app,
+    { HUBSPOT_TOKEN: 'pat-test', ...env },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as {
+    total: number;
+    errors: number;
+  };
+}
+
+const DUAL_LOAD = /loaded twice in one process/;
+
+/** Jest's --json report: which spec files ran and passed. */
+function jestReport(stdout: string) {
+  const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
+    numPassedTests: number;
+    numFailedTests: number;
+    testResults: Array<{ name: string; status: string }>;
+  };
+  return {
+    passed: report.numPassedTests,
+    failed: report.numFailedTests,
+    files: report.testResults
+      .map((r) => [r.name.split('/src/')[1], r.status])
+      .sort(),
+  };
 }
 
 describe('packaged tarball', () => {
@@ -111,18 +119,24 @@ describe('packaged tarball', () => {
     );
     tarball = join(work, packed[0].filename);
     files = packed[0].files.map((f: { path: string }) => f.path);
-  }, 120_000);
+  }, 180_000);
 
   afterAll(() => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('ships dist, the compiled schematics and their templates, README and LICENSE, and no tests, sources or sample', () => {
+  it('ships both builds, the bin, the compiled schematics and their templates, README and LICENSE, and no tests, sources or sample', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'dist/index.js',
         'dist/index.d.ts',
         'dist/testing/index.js',
+        'dist/cli/bin.js',
+        'dist/esm/package.json',
+        'dist/esm/index.js',
+        'dist/esm/index.d.ts',
+        'dist/esm/testing/index.js',
+        'dist/esm/cli/main.js',
         'schematics/collection.json',
         'schematics/etlify-serializer/etlify-serializer.factory.js',
         'schematics/etlify-serializer/schema.json',
@@ -136,7 +150,7 @@ describe('packaged tarball', () => {
     );
     const unwanted = files.filter(
       (f) =>
-        /^(test|sample|bench|lib)\//.test(f) ||
+        /^(test|sample|bench|lib|scripts)\//.test(f) ||
         /\.spec\.|e2e-spec|tsconfig/.test(f) ||
         (f.endsWith('.ts') && !f.endsWith('.d.ts')),
     );
@@ -144,26 +158,37 @@ describe('packaged tarball', () => {
     // Every compiled file has its source: nothing stale from an earlier build is shipped.
     const orphans = files
       .filter((f) => /^(dist|schematics)\/.*\.js$/.test(f))
-      .map((f) => f.replace(/^dist\//, 'lib/').replace(/\.js$/, '.ts'))
+      .map((f) => f.replace(/^dist\/(esm\/)?/, 'lib/').replace(/\.js$/, '.ts'))
       .filter((source) => !existsSync(join(root, source)));
     expect(orphans).toEqual([]);
+    // The ES module build is the same library: file for file, minus the CommonJS-only launcher.
+    const build = (prefix: string) =>
+      files
+        .filter((f) => f.startsWith(prefix) && f.endsWith('.js'))
+        .map((f) => f.slice(prefix.length))
+        .filter((f) => !f.startsWith('esm/'));
+    expect(build('dist/esm/')).toEqual(
+      build('dist/').filter((f) => f !== 'cli/bin.js'),
+    );
   });
 
-  it('does not leak axios, bull or ioredis types from the public declarations', () => {
+  it('does not leak axios, bull, bullmq or ioredis types from the public declarations of either build', () => {
     const seen = new Set<string>();
-    const queue = [
-      join(root, 'dist/index.d.ts'),
-      join(root, 'dist/testing/index.d.ts'),
-    ];
+    const queue = ['dist', 'dist/esm'].flatMap((build) => [
+      join(root, build, 'index.d.ts'),
+      join(root, build, 'testing/index.d.ts'),
+    ]);
     while (queue.length) {
       const file = queue.pop()!;
       if (seen.has(file)) continue;
       seen.add(file);
       queue.push(...declarationImports(file));
     }
-    expect(seen.size).toBeGreaterThan(10);
+    expect(
+      [...seen].filter((f) => f.includes('/dist/esm/')).length,
+    ).toBeGreaterThan(10);
     const leaks = [...seen].filter((file) =>
-      /(?:from\s+|import\(\s*)['"](axios|bull|ioredis|@nestjs\/axios|@nestjs\/bull)['"]/.test(
+      /(?:from\s+|import\(\s*)['"](axios|bull|bullmq|ioredis|@nestjs\/axios|@nestjs\/bull|@nestjs\/bullmq)['"]/.test(
         readFileSync(file, 'utf8'),
       ),
     );
@@ -181,79 +206,79 @@ describe('packaged tarball', () => {
     expect(loaded.filter((f) => f.startsWith('dist/testing/'))).toEqual([]);
   });
 
-  describe.each([
-    ['Nest 11', NEST_11, NEST_11_TOOLING],
-    ['Nest 12', NEST_12, {}],
-  ])('installed into a fresh %s app', (label, nest, tooling) => {
+  describe('Nest 11, CommonJS, Jest, the lowest version of every peer range', () => {
     let app: string;
-    let schema: string;
-    const admin = new DataSource({
-      type: 'postgres',
-      host: '127.0.0.1',
-      username: 'postgres',
-      database: 'test',
-    });
+    const schema = new ConsumerSchema();
+    const lowest = () =>
+      Object.fromEntries(
+        runtimePeers().map((name) => [name, lowestPeer(name)]),
+      );
 
     beforeAll(async () => {
-      app = mkdtempSync(join(tmpdir(), 'etlify-consumer-'));
-      schema = `consumer_${randomBytes(4).toString('hex')}`;
-      await admin.initialize();
-      await admin.query(`CREATE SCHEMA "${schema}"`);
-      writeFileSync(
-        join(app, 'package.json'),
-        JSON.stringify(
-          {
-            name: 'consumer-app',
-            version: '1.0.0',
-            private: true,
-            dependencies: {
-              'nestjs-etlify': `file:${tarball}`,
-              ...nest,
-              typeorm: dev('typeorm'),
-              bull: dev('bull'),
-              axios: dev('axios'),
-              rxjs: dev('rxjs'),
-              'reflect-metadata': dev('reflect-metadata'),
-              pg: dev('pg'),
-            },
-            devDependencies: {
-              ...tooling,
-              typescript: dev('typescript'),
-              '@types/node': dev('@types/node'),
-            },
-          },
-          null,
-          2,
-        ),
-      );
-      writeFileSync(
-        join(app, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            module: 'commonjs',
-            target: 'ES2022',
-            moduleResolution: 'node',
-            strict: true,
-            experimentalDecorators: true,
-            emitDecoratorMetadata: true,
-            esModuleInterop: true,
-            skipLibCheck: true,
-            outDir: 'dist',
-            rootDir: 'src',
-          },
-          include: ['src'],
-        }),
-      );
-      writeFileSync(
-        join(app, 'nest-cli.json'),
-        JSON.stringify(
-          { collection: '@nestjs/schematics', sourceRoot: 'src' },
-          null,
-          2,
-        ),
-      );
+      app = mkdtempSync(join(tmpdir(), 'etlify-nest11-'));
+      await schema.create();
+      writeJson(join(app, 'package.json'), {
+        name: 'consumer-nest11',
+        version: '1.0.0',
+        private: true,
+        scripts: { test: 'jest' },
+        dependencies: {
+          'nestjs-etlify': `file:${tarball}`,
+          ...lowest(),
+          // Both queue drivers, each at the lowest of its peer ranges.
+          ...Object.fromEntries(
+            QUEUE_PEERS.map((name) => [name, lowestPeer(name)]),
+          ),
+          pg: dev('pg'),
+          // Else npm puts ioredis 6 at the top (an optional peer of @nestjs/microservices, "*") and
+          // stops on typeorm 0.3.20's optional peer ioredis ^5 (ERESOLVE), whatever this package does.
+          ioredis: '^5.4.0',
+        },
+        devDependencies: {
+          // What `nest new` (CLI 11) puts there; @nestjs/schematics at the lowest of our optional peer range.
+          '@nestjs/cli': dev('@nestjs/cli'),
+          '@nestjs/schematics': lowestPeer('@nestjs/schematics'),
+          '@nestjs/testing': lowestPeer('@nestjs/core'),
+          '@types/jest': dev('@types/jest'),
+          '@types/node': dev('@types/node'),
+          jest: dev('jest'),
+          'ts-jest': dev('ts-jest'),
+          typescript: dev('typescript'),
+        },
+        jest: {
+          moduleFileExtensions: ['js', 'json', 'ts'],
+          rootDir: 'src',
+          testRegex: '.*\\.spec\\.ts$',
+          transform: { '^.+\\.ts$': 'ts-jest' },
+          testEnvironment: 'node',
+        },
+      });
+      writeJson(join(app, 'tsconfig.json'), {
+        compilerOptions: {
+          module: 'commonjs',
+          target: 'ES2022',
+          moduleResolution: 'node',
+          strict: true,
+          experimentalDecorators: true,
+          emitDecoratorMetadata: true,
+          esModuleInterop: true,
+          skipLibCheck: true,
+          outDir: 'dist',
+          rootDir: 'src',
+          types: ['node', 'jest'],
+        },
+        include: ['src'],
+      });
+      writeJson(join(app, 'nest-cli.json'), {
+        collection: '@nestjs/schematics',
+        sourceRoot: 'src',
+      });
       mkdirSync(join(app, 'src/user'), { recursive: true });
       copyFileSync(join(fixtures, 'main.ts.txt'), join(app, 'src/main.ts'));
+      writeFileSync(
+        join(app, 'src/queue-sync.ts'),
+        fixture('queue-sync.ts.txt', false),
+      );
       copyFileSync(
         join(fixtures, 'app.module.ts.txt'),
         join(app, 'src/app.module.ts'),
@@ -262,64 +287,79 @@ describe('packaged tarball', () => {
         join(fixtures, 'user.entity.ts.txt'),
         join(app, 'src/user/user.entity.ts'),
       );
-      npm(
-        [
-          'install',
-          '--prefer-offline',
-          '--no-audit',
-          '--no-fund',
-          '--ignore-scripts',
-        ],
-        app,
-      );
+      npmInstall(app);
     }, 300_000);
 
     afterAll(async () => {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.destroy();
+      await schema.drop();
       rmSync(app, { recursive: true, force: true });
+    });
+
+    it('installed the lowest versions', () => {
+      for (const name of runtimePeers())
+        expect([name, installedVersion(app, name)]).toEqual([
+          name,
+          lowestPeer(name),
+        ]);
     });
 
     it('compiles against the published types and syncs a record into the sandbox', () => {
       tsc(app);
-      const out = run(process.execPath, ['dist/main.js'], app, {
-        CONSUMER_SCHEMA: schema,
-      });
+      const out = run(process.execPath, ['dist/main.js'], app, schema.env);
       const result = JSON.parse(out.trim().split('\n').pop()!);
-      expect(result.nest.split('.')[0]).toBe(
-        nest['@nestjs/core'].replace(/^\^/, '').split('.')[0],
-      );
+      expect(result.nest).toBe(lowestPeer('@nestjs/core'));
       expect(result.outcome.status).toBe('synced');
       expect(result.stateCrmId).toBe(result.outcome.crmId);
       expect(result.sandboxRecords).toEqual(['consumer@example.com']);
       expect(result.testKitLoadedByRuntime).toBe(false);
+      // (A node_modules of its own only where the app's tree holds other versions of its dependencies.)
       expect(
-        readdirSync(join(app, 'node_modules/nestjs-etlify')).sort(),
+        readdirSync(join(app, 'node_modules/nestjs-etlify'))
+          .filter((f) => f !== 'node_modules')
+          .sort(),
       ).toEqual(
         ['LICENSE', 'README.md', 'dist', 'package.json', 'schematics'].sort(),
       );
     }, 120_000);
 
-    if (label !== 'Nest 11') return;
+    it.each(['bull', 'bullmq'])(
+      'three leads saved in one transaction reach the sandbox through the %s queue',
+      (driver) => {
+        const out = run(process.execPath, ['dist/queue-sync.js'], app, {
+          ...schema.env,
+          QUEUE_DRIVER: driver,
+        });
+        expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({
+          driver,
+          synced: 3,
+          records: ['ann@example.com', 'bob@example.com', 'cy@example.com'],
+        });
+      },
+      90_000,
+    );
+
+    it('a process that required the CommonJS build cannot also import the ES module build', () => {
+      const script = [
+        "require('reflect-metadata');",
+        "const cjs = require('nestjs-etlify');",
+        "import('nestjs-etlify').then(() => console.log('loaded twice'), (e) => console.log(e.name + ': ' + e.message));",
+      ].join('\n');
+      const out = run(process.execPath, ['-e', script], app);
+      expect(out).toContain('EtlifyConfigurationError');
+      expect(out).toMatch(DUAL_LOAD);
+    });
 
     describe('the Nest CLI with the packaged schematics', () => {
-      const nestCli = (...args: string[]) =>
-        plain(
-          run(
-            process.execPath,
-            [join(app, 'node_modules/@nestjs/cli/bin/nest.js'), ...args],
-            app,
-          ),
-        );
       const read = (path: string) => readFileSync(join(app, path), 'utf8');
       const setCollection = (collection: string) =>
-        writeFileSync(
-          join(app, 'nest-cli.json'),
-          JSON.stringify({ collection, sourceRoot: 'src' }, null, 2),
-        );
+        writeJson(join(app, 'nest-cli.json'), {
+          collection,
+          sourceRoot: 'src',
+        });
 
       it('nest g -c nestjs-etlify etlify-serializer user: typed to the entity, registered in AppModule', () => {
         const out = nestCli(
+          app,
           'g',
           '-c',
           'nestjs-etlify',
@@ -337,6 +377,9 @@ describe('packaged tarball', () => {
           "import type { User } from './user.entity';",
         );
         expect(serializer).toContain('readonly version = 1;');
+        expect(read('src/user/user.etlify-serializer.spec.ts')).not.toContain(
+          'vitest',
+        );
         expect(read('src/app.module.ts')).toContain(
           "import { UserEtlifySerializer } from './user/user.etlify-serializer';",
         );
@@ -347,6 +390,7 @@ describe('packaged tarball', () => {
 
       it('--dry-run reports without writing', () => {
         const out = nestCli(
+          app,
           'g',
           '-c',
           'nestjs-etlify',
@@ -363,6 +407,7 @@ describe('packaged tarball', () => {
       it('with "collection": "nestjs-etlify", nest g etlify-serializer and the built-in nest g service both work', () => {
         setCollection('nestjs-etlify');
         const serializer = nestCli(
+          app,
           'g',
           'etlify-serializer',
           'account',
@@ -373,7 +418,7 @@ describe('packaged tarball', () => {
         expect(
           existsSync(join(app, 'src/account.etlify-serializer.spec.ts')),
         ).toBe(false);
-        const service = nestCli('g', 'service', 'foo');
+        const service = nestCli(app, 'g', 'service', 'foo');
         expect(service).toContain('CREATE src/foo/foo.service.ts');
         expect(read('src/app.module.ts')).toMatch(
           /providers: \[UserEtlifySerializer, AccountEtlifySerializer, FooService\]/,
@@ -387,21 +432,19 @@ describe('packaged tarball', () => {
           join(app, 'libs/billing/src/billing.module.ts'),
           "import { Module } from '@nestjs/common';\n\n@Module({})\nexport class BillingModule {}\n",
         );
-        writeFileSync(
-          join(app, 'nest-cli.json'),
-          JSON.stringify({
-            ...JSON.parse(config),
-            projects: {
-              billing: {
-                type: 'library',
-                root: 'libs/billing',
-                sourceRoot: 'libs/billing/src',
-              },
+        writeJson(join(app, 'nest-cli.json'), {
+          ...JSON.parse(config),
+          projects: {
+            billing: {
+              type: 'library',
+              root: 'libs/billing',
+              sourceRoot: 'libs/billing/src',
             },
-          }),
-        );
+          },
+        });
         try {
           const out = nestCli(
+            app,
             'g',
             'etlify-serializer',
             'invoice',
@@ -420,7 +463,7 @@ describe('packaged tarball', () => {
       });
 
       it('nest g etlify-migration writes a timestamped migration into src/migrations', () => {
-        const out = nestCli('g', 'etlify-migration');
+        const out = nestCli(app, 'g', 'etlify-migration');
         const created =
           /CREATE src\/migrations\/(\d+)-create-etlify-tables\.ts/.exec(out);
         expect(created).not.toBeNull();
@@ -454,7 +497,7 @@ describe('packaged tarball', () => {
       });
 
       it('nest g etlify adds EtlifyModule.forRootAsync with a HubSpot CRM read from process.env', () => {
-        const out = nestCli('g', 'etlify');
+        const out = nestCli(app, 'g', 'etlify');
         expect(out).toContain('UPDATE src/app.module.ts');
         const module = read('src/app.module.ts');
         expect(module).toContain(
@@ -466,8 +509,45 @@ describe('packaged tarball', () => {
         );
       });
 
-      it('the app, with everything generated, compiles with tsc and boots with the token from the environment', () => {
+      it("the app's own Jest tests pass: the generated spec, and a saved User reaching the sandbox through capture", () => {
         setCollection('@nestjs/schematics');
+        writeFileSync(
+          join(app, 'src/user/user.etlify-serializer.ts'),
+          read('src/user/user.etlify-serializer.ts').replace(
+            'firstName: user.firstName',
+            'firstname: user.firstName',
+          ),
+        );
+        writeFileSync(
+          join(app, 'src/user/user.entity.ts'),
+          fixture('user.etlified-entity.ts.txt', false),
+        );
+        writeFileSync(
+          join(app, 'src/user/user.capture.spec.ts'),
+          fixture('user.capture.spec.ts.txt', false),
+        );
+        const out = run(
+          process.execPath,
+          [
+            join(app, 'node_modules/jest/bin/jest.js'),
+            '--ci',
+            '--json',
+            'user/',
+          ],
+          app,
+          schema.env,
+        );
+        expect(jestReport(out)).toEqual({
+          passed: 2,
+          failed: 0,
+          files: [
+            ['user/user.capture.spec.ts', 'passed'],
+            ['user/user.etlify-serializer.spec.ts', 'passed'],
+          ],
+        });
+      }, 120_000);
+
+      it('the app, with everything generated, compiles with tsc, boots, and the etlify CLI runs on it', () => {
         rmSync(join(app, 'dist'), { recursive: true, force: true });
         tsc(app);
         expect(
@@ -484,16 +564,352 @@ describe('packaged tarball', () => {
           '  await app.close();',
           '});',
         ].join('\n');
-        const env = {
-          PGHOST: '127.0.0.1',
-          PGUSER: 'postgres',
-          PGDATABASE: 'test',
-          HUBSPOT_TOKEN: 'pat-test',
-        };
+        const env = { ...schema.env, HUBSPOT_TOKEN: 'pat-test' };
         expect(
           JSON.parse(run(process.execPath, ['-e', boot], app, env)),
         ).toEqual([['hubspot', 'HubspotAdapter']]);
+        expect(etlifyDryRun(app, schema.env)).toMatchObject({ errors: 0 });
+      }, 90_000);
+    });
+  });
+
+  describe('Nest 12 from `nest new` (ES modules, vitest) and Nest 12 with Jest in ES module mode', () => {
+    let scaffold: string;
+
+    beforeAll(() => {
+      scaffold = mkdtempSync(join(tmpdir(), 'etlify-nest-new-'));
+      // The current `nest new` template, from the real CLI of the current major.
+      const out = npm(
+        [
+          'exec',
+          '--yes',
+          '--prefer-offline',
+          '--package',
+          '@nestjs/cli@^12',
+          '--',
+          'nest',
+          'new',
+          'app',
+          '--skip-install',
+          '--skip-git',
+          '--package-manager',
+          'npm',
+          '--no-observe',
+        ],
+        scaffold,
+      );
+      expect(plain(out)).toContain('CREATE app/package.json');
+    }, 180_000);
+
+    afterAll(() => {
+      rmSync(scaffold, { recursive: true, force: true });
+    });
+
+    describe('the README word for word, newest peers', () => {
+      let app: string;
+      const schema = new ConsumerSchema();
+      const read = (path: string) => readFileSync(join(app, path), 'utf8');
+
+      beforeAll(async () => {
+        app = join(scaffold, 'vitest-app');
+        cpSync(join(scaffold, 'app'), app, { recursive: true });
+        await schema.create();
+        const pkg = readJson(join(app, 'package.json'));
+        expect(pkg.type).toBe('module');
+        expect(pkg.devDependencies.vitest).toBeDefined();
+        // The README's install line, with the tarball in place of the registry's nestjs-etlify.
+        const install = /^npm install nestjs-etlify( [^\n#]+)$/m.exec(readme);
+        expect(install).not.toBeNull();
+        const packages = install![1].trim().split(/\s+/);
+        npmInstall(app, [`nestjs-etlify@file:${tarball}`, ...packages, 'pg']);
+      }, 300_000);
+
+      afterAll(async () => {
+        await schema.drop();
+      });
+
+      it('installed the newest Nest and TypeORM', () => {
+        expect(installedVersion(app, '@nestjs/core').split('.')[0]).toBe('12');
+        expect(installedVersion(app, 'typeorm').split('.')[0]).toBe('1');
+        for (const name of runtimePeers()) {
+          const installed = installedVersion(app, name);
+          const latest = npm(
+            ['view', name, 'version', '--prefer-offline'],
+            app,
+          ).trim();
+          expect([name, installed]).toEqual([name, latest]);
+        }
       }, 60_000);
+
+      it('the tutorial: nest g etlify, etlify-serializer user and etlify-migration write ES module imports', () => {
+        for (const command of [
+          'etlify',
+          'etlify-serializer user',
+          'etlify-migration',
+        ])
+          expect(readme).toContain(`nest g -c nestjs-etlify ${command}`);
+        mkdirSync(join(app, 'src/user'), { recursive: true });
+        writeFileSync(
+          join(app, 'src/user/user.entity.ts'),
+          fixture('user.entity.ts.txt', true),
+        );
+        // The app's TypeORM connection (the README: EtlifyModule uses your DataSource).
+        writeFileSync(
+          join(app, 'src/app.module.ts'),
+          read('src/app.module.ts')
+            .replace(
+              "import { Module } from '@nestjs/common';",
+              "import { Module } from '@nestjs/common';\nimport { TypeOrmModule } from '@nestjs/typeorm';\nimport { User } from './user/user.entity.js';",
+            )
+            .replace(
+              'imports: [],',
+              "imports: [\n    TypeOrmModule.forRoot({ type: 'postgres', schema: process.env.CONSUMER_SCHEMA, autoLoadEntities: true, synchronize: true }),\n    TypeOrmModule.forFeature([User]),\n  ],",
+            ),
+        );
+        expect(nestCli(app, 'g', '-c', 'nestjs-etlify', 'etlify')).toContain(
+          'UPDATE src/app.module.ts',
+        );
+        const serializer = nestCli(
+          app,
+          'g',
+          '-c',
+          'nestjs-etlify',
+          'etlify-serializer',
+          'user',
+        );
+        expect(serializer).toContain(
+          'CREATE src/user/user.etlify-serializer.spec.ts',
+        );
+        expect(
+          nestCli(app, 'g', '-c', 'nestjs-etlify', 'etlify-migration'),
+        ).toMatch(/CREATE src\/migrations\/\d+-create-etlify-tables\.ts/);
+        const module = read('src/app.module.ts');
+        expect(module).toContain(
+          "import { UserEtlifySerializer } from './user/user.etlify-serializer.js';",
+        );
+        expect(module).toContain('EtlifyModule.forRootAsync({');
+        expect(read('src/user/user.etlify-serializer.ts')).toContain(
+          "import type { User } from './user.entity.js';",
+        );
+        const spec = read('src/user/user.etlify-serializer.spec.ts');
+        expect(spec).toContain(
+          "import { beforeEach, describe, expect, it } from 'vitest';",
+        );
+        expect(spec).toContain("from './user.etlify-serializer.js';");
+      }, 120_000);
+
+      it('nest build compiles it, and the app boots with the ES module build', () => {
+        // The tutorial's steps 2 and 3: the mapping uses HubSpot's property names; the entity is declared.
+        writeFileSync(
+          join(app, 'src/user/user.etlify-serializer.ts'),
+          read('src/user/user.etlify-serializer.ts').replace(
+            'firstName: user.firstName',
+            'firstname: user.firstName',
+          ),
+        );
+        writeFileSync(
+          join(app, 'src/user/user.entity.ts'),
+          fixture('user.etlified-entity.ts.txt', true),
+        );
+        writeFileSync(
+          join(app, 'src/user/user.capture.spec.ts'),
+          fixture('user.capture.spec.ts.txt', true),
+        );
+        nestCli(app, 'build');
+        expect(
+          existsSync(join(app, 'dist/user/user.etlify-serializer.js')),
+        ).toBe(true);
+        const boot = [
+          "import { NestFactory } from '@nestjs/core';",
+          "import { CrmRegistry } from 'nestjs-etlify';",
+          "import { AppModule } from './dist/app.module.js';",
+          'const app = await NestFactory.createApplicationContext(AppModule, { logger: false });',
+          'console.log(JSON.stringify(app.get(CrmRegistry).getCrms().map((c) => c.name)));',
+          'await app.close();',
+        ].join('\n');
+        const out = nodeModule(app, boot, {
+          ...schema.env,
+          HUBSPOT_TOKEN: 'pat-test',
+        });
+        expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual(['hubspot']);
+      }, 120_000);
+
+      it("the app's own tests pass under vitest, the capture test among them", () => {
+        const out = plain(npm(['test'], app, schema.env));
+        expect(out).toMatch(/user\.capture\.spec\.ts/);
+        expect(out).toMatch(/user\.etlify-serializer\.spec\.ts/);
+        expect(out).toMatch(/Tests\s+3 passed/);
+      }, 120_000);
+
+      it('the etlify CLI loads the ES module build for an ES module app', () => {
+        expect(etlifyDryRun(app, schema.env)).toMatchObject({ errors: 0 });
+      }, 60_000);
+
+      it('the README install has no queue package; a queue on a driver not installed fails the boot naming its install command', () => {
+        for (const name of QUEUE_PEERS)
+          expect([name, existsSync(join(app, 'node_modules', name))]).toEqual([
+            name,
+            false,
+          ]);
+        const script = [
+          "import { NestFactory } from '@nestjs/core';",
+          "import { EtlifyModule } from 'nestjs-etlify';",
+          "import { InMemoryCrmAdapter } from 'nestjs-etlify/testing';",
+          'const module = { module: class QueueApp {}, imports: [EtlifyModule.forRoot({',
+          "  crms: [{ name: 'memory', adapter: new InMemoryCrmAdapter() }],",
+          "  queue: { name: 'etlify', driver: 'bullmq' },",
+          '})] };',
+          'try { await NestFactory.createApplicationContext(module, { logger: false, abortOnError: false }); console.log("booted"); }',
+          "catch (e) { console.log(e.name + ': ' + e.message); }",
+        ].join('\n');
+        expect(nodeModule(app, script).trim()).toBe(
+          'EtlifyConfigurationError: EtlifyModule queue driver "bullmq" needs @nestjs/bullmq, which is not installed: npm install @nestjs/bullmq bullmq ioredis',
+        );
+      }, 60_000);
+
+      it.each(['bull', 'bullmq'])(
+        "after the README's install for the %s driver (newest versions), saved leads reach the sandbox through its queue",
+        (driver) => {
+          const line = new RegExp(
+            `^npm install (@nestjs/${driver} ${driver}[^\\n#]*?)\\s*(#.*)?$`,
+            'm',
+          ).exec(readme);
+          expect(line).not.toBeNull();
+          npmInstall(app, line![1].trim().split(/\s+/));
+          for (const name of [`@nestjs/${driver}`, driver]) {
+            const latest = npm(
+              ['view', name, 'version', '--prefer-offline'],
+              app,
+            ).trim();
+            expect([name, installedVersion(app, name)]).toEqual([name, latest]);
+          }
+          writeFileSync(
+            join(app, 'src/queue-sync.ts'),
+            fixture('queue-sync.ts.txt', true),
+          );
+          nestCli(app, 'build');
+          const out = run(process.execPath, ['dist/queue-sync.js'], app, {
+            ...schema.env,
+            QUEUE_DRIVER: driver,
+          });
+          expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({
+            driver,
+            synced: 3,
+            records: ['ann@example.com', 'bob@example.com', 'cy@example.com'],
+          });
+        },
+        180_000,
+      );
+
+      it('a process that imported the ES module build cannot also require the CommonJS build', () => {
+        const script = [
+          "import { createRequire } from 'node:module';",
+          "await import('nestjs-etlify');",
+          "try { createRequire(import.meta.url)('nestjs-etlify'); console.log('loaded twice'); }",
+          "catch (e) { console.log(e.name + ': ' + e.message); }",
+        ].join('\n');
+        const out = nodeModule(app, script);
+        expect(out).toContain('EtlifyConfigurationError');
+        expect(out).toMatch(DUAL_LOAD);
+      });
+    });
+
+    describe('Jest in ES module mode, TypeORM 0.3', () => {
+      let app: string;
+      const schema = new ConsumerSchema();
+
+      beforeAll(async () => {
+        app = join(scaffold, 'jest-esm-app');
+        cpSync(join(scaffold, 'app'), app, { recursive: true });
+        await schema.create();
+        // The app swaps vitest for Jest, as the README's "Jest in ES module mode" describes.
+        for (const file of readdirSync(app))
+          if (file.startsWith('vitest.config')) rmSync(join(app, file));
+        const pkg = readJson(join(app, 'package.json'));
+        for (const name of Object.keys(pkg.devDependencies))
+          if (/vitest/.test(name)) delete pkg.devDependencies[name];
+        pkg.devDependencies = {
+          ...pkg.devDependencies,
+          jest: dev('jest'),
+          'ts-jest': dev('ts-jest'),
+          '@types/jest': dev('@types/jest'),
+        };
+        pkg.scripts.test =
+          'node --experimental-vm-modules node_modules/jest/bin/jest.js';
+        pkg.dependencies = {
+          ...pkg.dependencies,
+          'nestjs-etlify': `file:${tarball}`,
+          ...Object.fromEntries(
+            runtimePeers().map((name) => [
+              name,
+              rootPkg.peerDependencies[name],
+            ]),
+          ),
+          typeorm: peerAlternative('typeorm', 0),
+          pg: dev('pg'),
+        };
+        writeJson(join(app, 'package.json'), pkg);
+        const tsconfig = readJson(join(app, 'tsconfig.json'));
+        tsconfig.compilerOptions.types = ['jest', 'node'];
+        writeJson(join(app, 'tsconfig.json'), tsconfig);
+        writeFileSync(
+          join(app, 'jest.config.js'),
+          fixture('jest.esm.config.js.txt', true),
+        );
+        npmInstall(app);
+      }, 300_000);
+
+      afterAll(async () => {
+        await schema.drop();
+      });
+
+      it('generates a Jest spec with .js imports, builds, and its tests pass under Jest in ESM mode', () => {
+        expect(installedVersion(app, '@nestjs/core').split('.')[0]).toBe('12');
+        expect(installedVersion(app, 'typeorm').split('.')[0]).toBe('0');
+        mkdirSync(join(app, 'src/user'), { recursive: true });
+        writeFileSync(
+          join(app, 'src/user/user.entity.ts'),
+          fixture('user.entity.ts.txt', true),
+        );
+        nestCli(app, 'g', '-c', 'nestjs-etlify', 'etlify-serializer', 'user');
+        const spec = readFileSync(
+          join(app, 'src/user/user.etlify-serializer.spec.ts'),
+          'utf8',
+        );
+        expect(spec).not.toContain('vitest');
+        expect(spec).toContain("from './user.etlify-serializer.js';");
+        const serializerFile = join(app, 'src/user/user.etlify-serializer.ts');
+        writeFileSync(
+          serializerFile,
+          readFileSync(serializerFile, 'utf8').replace(
+            'firstName: user.firstName',
+            'firstname: user.firstName',
+          ),
+        );
+        writeFileSync(
+          join(app, 'src/user/user.entity.ts'),
+          fixture('user.etlified-entity.ts.txt', true),
+        );
+        writeFileSync(
+          join(app, 'src/user/user.capture.spec.ts'),
+          fixture('user.capture.spec.ts.txt', true),
+        );
+        nestCli(app, 'build');
+        const out = npm(
+          ['test', '--silent', '--', '--ci', '--json'],
+          app,
+          schema.env,
+        );
+        expect(jestReport(out)).toEqual({
+          passed: 3,
+          failed: 0,
+          files: [
+            ['app.controller.spec.ts', 'passed'],
+            ['user/user.capture.spec.ts', 'passed'],
+            ['user/user.etlify-serializer.spec.ts', 'passed'],
+          ],
+        });
+      }, 180_000);
     });
   });
 });

@@ -1,7 +1,6 @@
 import { INestApplication } from '@nestjs/common';
-import { getQueueToken } from '@nestjs/bull';
+import { getQueueToken, RawQueue as Queue } from './support/queue-driver';
 import { Test } from '@nestjs/testing';
-import type { Queue } from 'bull';
 import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';

@@ -1,9 +1,6 @@
 import { INestApplication } from '@nestjs/common';
-import { getQueueToken } from '@nestjs/bull';
 import { Test } from '@nestjs/testing';
-import { BullModule } from '@nestjs/bull';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { Queue } from 'bull';
 import { randomBytes } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
 import {
@@ -20,6 +17,13 @@ import { ETLIFY_SYNC_PRODUCER } from '../lib/etlify.constants';
 import type { EntitySyncConfig } from '../lib/interfaces/entity-sync-config.interface';
 import type { SyncJobProducer } from '../lib/interfaces/sync-job-producer.interface';
 import { createTestDatabase, Dialect, TestDatabase } from './support/databases';
+import {
+  BullModule,
+  getQueueToken,
+  queueOption,
+  rawJobId,
+  RawQueue as Queue,
+} from './support/queue-driver';
 import {
   QueuedContact,
   QueuedContactSerializer,
@@ -265,7 +269,7 @@ describe('queued sync on postgres: batching, retries, dead letters', () => {
       },
     ]);
     expect(jobs[0].id).toBe(
-      `etlify:sync:${QUEUE_CRM}:QueuedContact:${contact.id}`,
+      rawJobId(`etlify:sync:${QUEUE_CRM}:QueuedContact:${contact.id}`),
     );
     // A second enqueue of a waiting record collapses into its job.
     await h.sync.sync(contact);
@@ -409,7 +413,7 @@ describe('queued sync on postgres: batching, retries, dead letters', () => {
         } as any),
         BullModule.forRoot({ redis: REDIS, prefix: `etlify-test-${name}` }),
         EtlifyModule.forRootAsync({
-          queue: { name, batchWindowMs: 20 },
+          queue: queueOption({ name, batchWindowMs: 20 }),
           useFactory: () => ({
             crms: [{ name: QUEUE_CRM, adapter: crm }],
             capture: false,

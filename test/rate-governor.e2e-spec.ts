@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { BullModule } from '@nestjs/bull';
+import { BullModule, queueOption } from './support/queue-driver';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import Redis from 'ioredis';
@@ -262,7 +262,7 @@ describe('EtlifyModule builds each CRM governor from rateLimit', () => {
               rateLimit: { maxRequests: 190, intervalMs: 10_000 },
             },
           ],
-          queue,
+          queue: queue && queueOption(queue),
           capture: false,
           staleSweep: false,
         }),

@@ -46,6 +46,10 @@ function stepRows(table: Table, prefix: string): Table {
 describe.each([
   ['inline after commit', {}],
   ['through a Bull queue', { REDIS_URL: 'redis://127.0.0.1:6379' }],
+  [
+    'through a BullMQ queue',
+    { REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_DRIVER: 'bullmq' },
+  ],
 ])('npm run sample, %s', (_label, env: Record<string, string>) => {
   let work: string;
   let output: string;
@@ -62,6 +66,7 @@ describe.each([
           SAMPLE_DB: join(work, 'sample.db'),
           HUBSPOT_TOKEN: '',
           REDIS_URL: '',
+          QUEUE_DRIVER: '',
           ...env,
         },
       },
@@ -75,7 +80,7 @@ describe.each([
     expect(output).toContain('CRM:      HubSpot sandbox in process');
     expect(output).toContain(
       env.REDIS_URL
-        ? 'syncs:    Bull queue "etlify-sample"'
+        ? `syncs:    ${env.QUEUE_DRIVER === 'bullmq' ? 'BullMQ' : 'Bull'} queue "etlify-sample"`
         : 'syncs:    inline, right after each commit',
     );
   });

@@ -1,5 +1,5 @@
 import { INestApplication, Injectable, LoggerService } from '@nestjs/common';
-import { BullModule } from '@nestjs/bull';
+import { BullModule, queueOption } from './support/queue-driver';
 import { Cron, ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -236,7 +236,7 @@ describe('stale sweeper with a queue', () => {
         buildStaleApp({
           db,
           imports: [BullModule.forRoot({ redis: REDIS_URL, prefix: queue })],
-          etlify: options(adapter, { queue: { name: queue } }),
+          etlify: options(adapter, { queue: queueOption({ name: queue }) }),
         }),
       'redis',
     );
@@ -248,7 +248,7 @@ describe('stale sweeper with a queue', () => {
     const app = await buildStaleApp({
       db,
       imports: [BullModule.forRoot({ redis: REDIS_URL, prefix: queue })],
-      etlify: options(adapter, { queue: { name: queue } }),
+      etlify: options(adapter, { queue: queueOption({ name: queue }) }),
     });
     await app.init();
     try {

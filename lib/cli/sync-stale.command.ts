@@ -2,6 +2,7 @@ import { INestApplicationContext, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MODULE_METADATA } from '@nestjs/common/constants';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { BatchSyncStats } from '../interfaces/sync-outcome.interface';
 import type { StaleRunOptions } from '../stale/stale-run-options.interface';
@@ -81,8 +82,8 @@ export function loadModuleClass(
   if (!existsSync(path)) {
     throw new CliUsageError(`--module: no file at ${path}`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const exported = require(path) as Record<string, unknown>;
+  // createRequire, not the bare `require` the ES module build lacks; it loads ESM files too (Node >= 20.19).
+  const exported = createRequire(path)(path) as Record<string, unknown>;
   const isModule = (value: unknown): value is Type<unknown> =>
     typeof value === 'function' &&
     (Reflect.getMetadata(MODULE_METADATA.IMPORTS, value) !== undefined ||

@@ -27,8 +27,20 @@ export interface CrmOptions {
 }
 
 export interface EtlifyQueueOptions {
-  /** Bull queue name (register Bull with `BullModule.forRoot` in your app). */
+  /** Queue name (register its Redis connection with `BullModule.forRoot` in your app). */
   name: string;
+  /**
+   * The queue library: `'bull'` (default; install `@nestjs/bull bull`, `BullModule.forRoot` from
+   * `@nestjs/bull`) or `'bullmq'` (install `@nestjs/bullmq bullmq ioredis`, `BullModule.forRoot`
+   * from `@nestjs/bullmq`). Only the chosen one is loaded, so only it needs to be installed.
+   */
+  driver?: EtlifyQueueDriver;
+  /**
+   * BullMQ only: the worker's lock on a job it runs, and how often it looks for jobs whose worker
+   * died (both in ms; BullMQ's defaults 30000 / 30000). Bull reads these from
+   * `BullModule.forRoot({ settings: { lockDuration, stalledInterval } })`.
+   */
+  worker?: { lockDurationMs?: number; stalledIntervalMs?: number };
   /**
    * CRM calls in flight per process. Default 5. The worker runs `concurrency × batchSize` sync
    * handlers, so batches can fill while others are in flight, and `concurrency` delete handlers.
@@ -47,6 +59,9 @@ export interface EtlifyQueueOptions {
   /** An enqueue that Redis has not answered within this many ms rejects (Redis down never hangs a save). Default 5000. */
   enqueueTimeoutMs?: number;
 }
+
+/** The queue libraries nestjs-etlify drives. */
+export type EtlifyQueueDriver = 'bull' | 'bullmq';
 
 export interface StaleSweepOptions {
   /** Cron expression (5 or 6 fields). Default every 15 minutes. */

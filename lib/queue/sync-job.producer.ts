@@ -13,6 +13,7 @@ import type { SyncJobProducer } from '../interfaces/sync-job-producer.interface'
 import { CrmRegistry } from '../registry/crm.registry';
 import { errorMessage } from '../sync/redact.util';
 import type { SyncJobData } from './sync-job.interface';
+import { redisJobId } from './bullmq-queue.adapter';
 import { jobIds, withTimeout } from './queue.util';
 
 type QueueOptions = Exclude<ResolvedEtlifyOptions['queue'], false>;
@@ -150,7 +151,7 @@ export class BullSyncJobProducer implements SyncJobProducer {
         'finishedOn',
         JOB_LOADING_FIELD,
       );
-      pipeline.zscore(delayedKey, id);
+      pipeline.zscore(delayedKey, redisJobId(this.queue, id));
     }
     const replies = (await pipeline.exec()) ?? [];
     const states = new Map<string, SlotState>();

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { getQueueToken } from '@nestjs/bull';
-import { ETLIFY_MODULE_EXTRAS } from '../etlify.constants';
+import { ETLIFY_MODULE_EXTRAS, ETLIFY_QUEUE } from '../etlify.constants';
 import type { EtlifyModuleExtras } from '../etlify.module-definition';
 import type { RateGovernor } from '../interfaces/rate-governor.interface';
 import type { RegisteredCrm } from '../interfaces/registered-crm.interface';
@@ -28,7 +27,7 @@ export class RateGovernorFactory {
     if (!crm.rateLimit) return undefined;
     const queue = this.extras.queue;
     if (!queue) return new InProcessRateGovernor(crm.rateLimit);
-    const redis = this.queueRedis(queue.name);
+    const redis = this.queueRedis();
     if (!redis) {
       this.logger.warn(
         `CRM "${crm.name}": Bull queue "${queue.name}" not found, so its rate limit is kept per process; register the queue to share it`,
@@ -43,10 +42,10 @@ export class RateGovernorFactory {
   }
 
   /** The queue's own ioredis client: non-blocking scripts only, so sharing it is safe. */
-  private queueRedis(name: string): RateRedisClient | undefined {
+  private queueRedis(): RateRedisClient | undefined {
     try {
       const queue = this.moduleRef.get<{ client?: RateRedisClient }>(
-        getQueueToken(name),
+        ETLIFY_QUEUE,
         { strict: false },
       );
       return queue?.client;

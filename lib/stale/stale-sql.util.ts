@@ -7,7 +7,8 @@ import { EtlifyConfigurationError } from '../errors/etlify-configuration.error';
 export type SqlFamily = 'postgres' | 'mysql' | 'sqlite';
 
 export function sqlFamily(dataSource: DataSource): SqlFamily {
-  const type = dataSource.options.type;
+  // A string: TypeORM 1.x dropped 'sqlite' and 'expo' from the type union, 0.3 still has them.
+  const type: string = dataSource.options.type;
   if (type === 'postgres' || type === 'cockroachdb') return 'postgres';
   if (type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql')
     return 'mysql';

@@ -6,10 +6,10 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { getQueueToken } from '@nestjs/bull';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import {
+  ETLIFY_QUEUE,
   STALE_SWEEP_JOB_NAME,
   STALE_SWEEP_LOCK_KEY,
   STALE_SWEEP_LOCK_TTL_MS,
@@ -148,7 +148,7 @@ export class StaleSweeper
   private createLock(): SweepLock {
     const queue = this.registry.options.queue;
     if (queue) {
-      const client = this.queueClient(queue.name);
+      const client = this.queueClient();
       if (client)
         return new RedisSweepLock(
           client,
@@ -166,10 +166,10 @@ export class StaleSweeper
     );
   }
 
-  private queueClient(name: string): SweepLockRedisClient | undefined {
+  private queueClient(): SweepLockRedisClient | undefined {
     try {
       return this.moduleRef.get<{ client?: SweepLockRedisClient }>(
-        getQueueToken(name),
+        ETLIFY_QUEUE,
         { strict: false },
       )?.client;
     } catch {

@@ -145,6 +145,28 @@ describe('etlify-install schematic', () => {
     expect(second.messages.join('\n')).toContain('already uses EtlifyModule');
   });
 
+  it('in an ES module app (Nest 12) keeps every relative import ending in .js', async () => {
+    const esmModule = APP_MODULE.replace(
+      "from './app.controller';",
+      "from './app.controller.js';",
+    );
+    const tree = appTree({ ...BASE, '@nestjs/config': '*' }, esmModule);
+    tree.overwrite(
+      'package.json',
+      JSON.stringify({ name: 'app', type: 'module', dependencies: BASE }),
+    );
+    const { tree: out } = await run(tree, { config: true });
+    const module = out.readContent('/src/app.module.ts');
+    expect(module).toContain('EtlifyModule.forRootAsync({');
+    const relative = [...module.matchAll(/from\s+'(\.[^']*)'/g)].map(
+      (m) => m[1],
+    );
+    expect(relative).toEqual(['./app.controller.js']);
+    // Package imports stay bare: Node resolves them through the packages' exports.
+    expect(module).toContain("from 'nestjs-etlify';");
+    expect(module).toContain("from '@nestjs/config';");
+  });
+
   it('fails clearly on a missing root module or a bad option', async () => {
     await expect(
       run(appTree(BASE), { module: 'src/main.module.ts' }),

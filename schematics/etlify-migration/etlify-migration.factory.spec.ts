@@ -79,6 +79,22 @@ describe('etlify-migration schematic', () => {
     );
   });
 
+  it('in an ES module app imports only the typeorm package (nothing relative to suffix)', async () => {
+    const app = appTree();
+    app.overwrite('package.json', JSON.stringify({ type: 'module' }));
+    const tree = await runner.runSchematic(
+      'etlify-migration',
+      { timestamp: 1760000000000 },
+      app,
+    );
+    const content = tree.readContent(
+      '/src/migrations/1760000000000-create-etlify-tables.ts',
+    );
+    expect([...content.matchAll(/from\s+'([^']*)'/g)].map((m) => m[1])).toEqual(
+      ['typeorm'],
+    );
+  });
+
   it('rejects a bad timestamp with a clear error', async () => {
     await expect(
       runner.runSchematic('etlify-migration', { timestamp: -1 }, appTree()),

@@ -10,8 +10,14 @@ const runner = new SchematicTestRunner(
   join(__dirname, '..', 'collection.json'),
 );
 
-/** The files of a fresh `nest new` app that the schematic reads. */
-function appTree(): UnitTestTree {
+/** The files of a fresh `nest new` app that the schematic reads (Nest 11: CommonJS, Jest). */
+function appTree(
+  options: {
+    pkg?: Record<string, unknown>;
+    tsconfig?: string;
+    suffix?: string;
+  } = {},
+): UnitTestTree {
   const tree = new UnitTestTree(Tree.empty());
   tree.create(
     'nest-cli.json',
@@ -22,14 +28,16 @@ function appTree(): UnitTestTree {
     JSON.stringify({
       name: 'app',
       dependencies: { '@nestjs/core': '^11.0.0' },
+      devDependencies: { jest: '^30.0.0' },
+      ...options.pkg,
     }),
   );
-  tree.create('tsconfig.json', '{}');
+  tree.create('tsconfig.json', options.tsconfig ?? '{}');
   tree.create(
     'src/app.module.ts',
     [
       "import { Module } from '@nestjs/common';",
-      "import { AppService } from './app.service';",
+      `import { AppService } from './app.service${options.suffix ?? ''}';`,
       '',
       '@Module({',
       '  imports: [],',
@@ -41,6 +49,26 @@ function appTree(): UnitTestTree {
   );
   return tree;
 }
+
+/** What `nest new` writes with @nestjs/cli 12: an ES module package tested with vitest. */
+const nest12App = () =>
+  appTree({
+    pkg: {
+      type: 'module',
+      dependencies: { '@nestjs/core': '^12.0.0' },
+      devDependencies: { vitest: '^4.1.2' },
+    },
+    tsconfig: JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' },
+    }),
+    suffix: '.js',
+  });
+
+/** Relative import specifiers of a TypeScript file that name no `.js` file. */
+const unsuffixedImports = (content: string) =>
+  [...content.matchAll(/from\s+'(\.[^']*)'/g)]
+    .map((m) => m[1])
+    .filter((path) => !path.endsWith('.js'));
 
 const USER_ENTITY = [
   "import { Column, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';",
@@ -73,12 +101,12 @@ describe('etlify-serializer schematic', () => {
     );
     const serializer = tree.readContent('/src/user/user.etlify-serializer.ts');
     expect(serializer).toContain(
-      "import { CrmPayload, EtlifySerializer } from 'nestjs-etlify';",
+      "import type { CrmPayload, EtlifySerializer } from 'nestjs-etlify';",
     );
     expect(serializer).toContain('@Injectable()');
     // No user.entity.ts yet: a placeholder type the user replaces, so the file compiles.
     expect(serializer).toContain('type User = { email: string | null };');
-    expect(serializer).not.toContain('import type');
+    expect(serializer).not.toContain("from './user.entity");
     expect(serializer).toContain(
       'export class UserEtlifySerializer implements EtlifySerializer<User> {',
     );
@@ -268,6 +296,92 @@ describe('etlify-serializer schematic', () => {
         appTree(),
       ),
     ).rejects.toThrow(/TypeScript only/);
+  });
+
+  it('in an ES module app (Nest 12, vitest) every relative import ends in .js and the spec imports vitest', async () => {
+    const app = nest12App();
+    app.create('src/user/user.entity.ts', USER_ENTITY);
+    const tree = await runner.runSchematic(
+      'etlify-serializer',
+      { name: 'user' },
+      app,
+    );
+    const serializer = tree.readContent('/src/user/user.etlify-serializer.ts');
+    const spec = tree.readContent('/src/user/user.etlify-serializer.spec.ts');
+    const module = tree.readContent('/src/app.module.ts');
+    expect(serializer).toContain(
+      "import type { UserAccount } from './user.entity.js';",
+    );
+    expect(spec).toContain(
+      "import { UserEtlifySerializer } from './user.etlify-serializer.js';",
+    );
+    expect(spec).toContain(
+      "import { beforeEach, describe, expect, it } from 'vitest';",
+    );
+    expect(module).toContain(
+      "import { UserEtlifySerializer } from './user/user.etlify-serializer.js';",
+    );
+    expect(module).toContain('providers: [AppService, UserEtlifySerializer]');
+    for (const content of [serializer, spec, module])
+      expect(unsuffixedImports(content)).toEqual([]);
+  });
+
+  it('a CommonJS app keeps extensionless imports and a Jest spec with no vitest import', async () => {
+    const app = appTree();
+    app.create('src/user/user.entity.ts', USER_ENTITY);
+    const tree = await runner.runSchematic(
+      'etlify-serializer',
+      { name: 'user' },
+      app,
+    );
+    const spec = tree.readContent('/src/user/user.etlify-serializer.spec.ts');
+    expect(spec).not.toContain('vitest');
+    expect(spec).toContain("from './user.etlify-serializer';");
+    expect(tree.readContent('/src/user/user.etlify-serializer.ts')).toContain(
+      "from './user.entity';",
+    );
+  });
+
+  it.each([
+    [
+      'tsconfig module nodenext (JSON with comments), CommonJS package',
+      {
+        tsconfig:
+          '{\n  // Node resolution\n  "compilerOptions": { "module": "NodeNext", },\n}',
+      },
+    ],
+    [
+      'tsconfig moduleResolution node16 in an extended file',
+      { tsconfig: '{ "extends": "./tsconfig.base.json" }' },
+    ],
+    ['package "type": "module"', { pkg: { type: 'module' } }],
+  ])('counts as an ES module app: %s', async (_, options) => {
+    const app = appTree(options);
+    app.create(
+      'tsconfig.base.json',
+      JSON.stringify({ compilerOptions: { moduleResolution: 'node16' } }),
+    );
+    const tree = await runner.runSchematic(
+      'etlify-serializer',
+      { name: 'user', module: 'src/app.module.ts' },
+      app,
+    );
+    expect(tree.readContent('/src/app.module.ts')).toContain(
+      "from './user/user.etlify-serializer.js';",
+    );
+  });
+
+  it('writes a vitest spec when the app has only a vitest config file', async () => {
+    const app = appTree({ pkg: { devDependencies: {} } });
+    app.create('vitest.config.mts', 'export default {};\n');
+    const tree = await runner.runSchematic(
+      'etlify-serializer',
+      { name: 'user' },
+      app,
+    );
+    expect(
+      tree.readContent('/src/user/user.etlify-serializer.spec.ts'),
+    ).toContain("from 'vitest';");
   });
 
   it('keeps the built-in Nest schematics reachable through the collection', async () => {

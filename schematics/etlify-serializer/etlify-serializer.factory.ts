@@ -24,6 +24,12 @@ import {
   normalizeToKebabOrSnakeCase,
 } from '@nestjs/schematics';
 import { findEntity, FoundEntity } from '../utils/entity.finder';
+import {
+  importSpecifier,
+  ProjectStyle,
+  readProjectStyle,
+  suffixImportOf,
+} from '../utils/project-style.util';
 import { EtlifySerializerOptions } from './etlify-serializer.schema';
 
 const TYPE = 'etlify-serializer';
@@ -32,6 +38,7 @@ interface ResolvedOptions extends EtlifySerializerOptions {
   path: string;
   specFileSuffix: string;
   entity?: FoundEntity | null;
+  style?: ProjectStyle;
 }
 
 /** `nest g etlify-serializer <name>`: built like @nestjs/schematics' `service`, typed to the entity when found. */
@@ -40,6 +47,7 @@ export function main(options: EtlifySerializerOptions): Rule {
   return (tree: Tree, context: SchematicContext) =>
     branchAndMerge(
       chain([
+        readStyle(resolved),
         mergeSourceRoot(resolved),
         findSerializedEntity(resolved),
         addProviderToModule(resolved),
@@ -74,6 +82,13 @@ function transform(source: EtlifySerializerOptions): ResolvedOptions {
   };
 }
 
+function readStyle(options: ResolvedOptions): Rule {
+  return (tree: Tree) => {
+    options.style = readProjectStyle(tree);
+    return tree;
+  };
+}
+
 function findSerializedEntity(options: ResolvedOptions): Rule {
   return (tree: Tree, context: SchematicContext) => {
     const sourceRoot = options.sourceRoot ?? DEFAULT_PATH_NAME;
@@ -88,8 +103,9 @@ function findSerializedEntity(options: ResolvedOptions): Rule {
 }
 
 function generate(options: ResolvedOptions): Source {
-  return (context: SchematicContext) =>
-    apply(url('./files'), [
+  return (context: SchematicContext) => {
+    const style = options.style!;
+    return apply(url('./files'), [
       options.spec
         ? noop()
         : filter((path) => !path.endsWith(`.__specFileSuffix__.ts.template`)),
@@ -97,11 +113,20 @@ function generate(options: ResolvedOptions): Source {
         ...strings,
         ...options,
         entity: options.entity ?? null,
+        entityImport: options.entity
+          ? importSpecifier(options.entity.importPath, style)
+          : null,
+        serializerImport: importSpecifier(
+          `./${options.name}.etlify-serializer`,
+          style,
+        ),
+        vitest: style.testRunner === 'vitest',
         entityType: options.entity?.className ?? strings.classify(options.name),
         properties: options.entity?.properties ?? ['email'],
       }),
       move(options.path),
     ])(context);
+  };
 }
 
 function addProviderToModule(options: ResolvedOptions): Rule {
@@ -120,15 +145,16 @@ function addProviderToModule(options: ResolvedOptions): Rule {
       );
     }
     const content = tree.readText(module);
+    const className = `${strings.classify(options.name)}EtlifySerializer`;
     const declared = new ModuleDeclarator().declare(content, {
       metadata: 'providers',
       type: TYPE,
       name: options.name,
-      className: `${strings.classify(options.name)}EtlifySerializer`,
+      className,
       path: normalize(options.path),
       module,
     });
-    tree.overwrite(module, declared);
+    tree.overwrite(module, suffixImportOf(declared, className, options.style!));
     return tree;
   };
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DynamicModule, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BullModule } from '@nestjs/bull';
+import { BullModule, queueOption } from './queue-driver';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   Column,
@@ -16,6 +16,7 @@ import {
   CrmSynchronisation,
   EtlifiedEntity,
   EtlifyModule,
+  EtlifyQueueDriver,
   EtlifyQueueOptions,
   EtlifySerializer,
   HubspotAdapter,
@@ -76,6 +77,8 @@ export interface QueueAppOptions {
   queue: EtlifyQueueOptions;
   /** Bull key prefix; one per test. */
   prefix: string;
+  /** The queue driver; default: the one under test (ETLIFY_QUEUE_DRIVER). */
+  driver?: EtlifyQueueDriver;
   maxSyncErrors?: number;
   /** TypeORM capture of saves (off by default: the specs enqueue explicitly). */
   capture?: boolean;
@@ -102,11 +105,14 @@ export function queueAppModule(options: QueueAppOptions): DynamicModule {
         synchronize: options.synchronize,
         logging: false,
       } as any),
-      BullModule.forRoot({
-        redis: options.redis ?? REDIS,
-        prefix: options.prefix,
-        settings: options.bullSettings,
-      }),
+      BullModule.forRoot(
+        {
+          redis: options.redis ?? REDIS,
+          prefix: options.prefix,
+          settings: options.bullSettings,
+        },
+        options.driver,
+      ),
       EtlifyModule.forRoot({
         crms: [
           {
@@ -116,7 +122,7 @@ export function queueAppModule(options: QueueAppOptions): DynamicModule {
             rateLimit: options.rateLimit,
           },
         ],
-        queue: options.queue,
+        queue: queueOption(options.queue, options.bullSettings, options.driver),
         capture: options.capture ?? false,
         staleSweep: false,
       }),
