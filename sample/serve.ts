@@ -18,7 +18,11 @@ async function main(): Promise<void> {
       database: settings.database,
       hubspot,
       redis: settings.redisUrl
-        ? { url: settings.redisUrl, prefix: settings.redisPrefix }
+        ? {
+            url: settings.redisUrl,
+            prefix: settings.redisPrefix,
+            driver: settings.queueDriver,
+          }
         : undefined,
     }),
     { logger: ['error', 'warn', 'log'] },
