@@ -19,7 +19,8 @@ if (typeorm1) {
 const base = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': 'ts-jest' },
-  testEnvironment: 'node',
+  // Node, plus: an unhandled promise rejection anywhere in a suite fails it.
+  testEnvironment: '<rootDir>/test/support/strict-node.environment.js',
   moduleNameMapper: {
     '^nestjs-etlify$': '<rootDir>/lib/index.ts',
     '^nestjs-etlify/testing$': '<rootDir>/lib/testing/index.ts',
