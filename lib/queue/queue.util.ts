@@ -58,19 +58,33 @@ export async function markLoading(
 }
 
 /**
- * Closes the queue within a bound. Bull waits for the active jobs; with Redis down its close
- * leaves ioredis reconnecting forever, so the clients are disconnected afterwards in any case.
+ * Closes the queue within a bound. Bull waits for the active jobs; with Redis down its close can
+ * wait forever and leave ioredis reconnecting, so the clients are disconnected afterwards in any
+ * case. @nestjs/bull closes the queue again at onApplicationShutdown, and Bull's second close()
+ * returns the first one's promise, which may never settle: that hook is replaced by a last
+ * disconnect of whatever Bull reconnected meanwhile.
  */
 export async function closeQueue(
   queue: Queue,
   options: { enqueueTimeoutMs: number } | false,
 ): Promise<void> {
   const ms = Math.max(options ? options.enqueueTimeoutMs : 0, 1000);
+  const closing = queue.close();
+  void closing.then(
+    () => disconnectAll(queue),
+    () => disconnectAll(queue),
+  );
   try {
-    await withTimeout(queue.close(), ms, `closing queue "${queue.name}"`);
+    await withTimeout(closing, ms, `closing queue "${queue.name}"`);
   } catch {
     // Nothing more to do: the disconnect below ends every connection.
   }
+  disconnectAll(queue);
+  (queue as Queue & { onApplicationShutdown?: () => Promise<void> })
+    .onApplicationShutdown = async () => disconnectAll(queue);
+}
+
+function disconnectAll(queue: Queue): void {
   for (const client of queue.clients)
     if (client.status !== 'end') client.disconnect();
 }

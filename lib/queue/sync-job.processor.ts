@@ -53,6 +53,7 @@ export class SyncJobProcessor
       this.logger.error(
         `queue "${this.queue.name}" processor stopped: ${errorMessage(error)}`,
       );
+    guardWorkerName(this.queue);
     // process() settles only when the queue closes, so it is not awaited.
     this.queue
       .process(SYNC_JOB_NAME, syncHandlers, (job: Job<SyncJobData>) =>
@@ -107,4 +108,17 @@ export class SyncJobProcessor
     }
     return config;
   }
+}
+
+/**
+ * Bull's process() names the worker's blocking connection (CLIENT SETNAME) and drops that
+ * promise: when Redis goes away before the answer, shutdown ends in an unhandled
+ * `Connection is closed.` rejection. Naming is cosmetic, so its failure is swallowed here.
+ */
+function guardWorkerName(queue: Queue): void {
+  const named = queue as Queue & { setWorkerName?: () => Promise<unknown> };
+  const setWorkerName = named.setWorkerName;
+  if (typeof setWorkerName !== 'function') return;
+  named.setWorkerName = () =>
+    setWorkerName.call(queue).catch(() => undefined);
 }
