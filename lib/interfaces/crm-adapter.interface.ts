@@ -22,6 +22,12 @@ export interface CrmUpsertRequest {
 export interface CrmDeleteRequest {
   objectType: string;
   crmId: string;
+  /**
+   * Asked before archiving, with every id the CRM record answers to (its live id and the ids merged
+   * into it): `true` keeps the record, because another local row still mirrors it. Adapters whose
+   * CRM never merges records may ignore it.
+   */
+  heldElsewhere?: (crmIds: string[]) => Promise<boolean>;
 }
 
 export interface CrmBatchUpsertRecord {

@@ -102,6 +102,18 @@ export class SyncEngine {
     private readonly associations?: AssociationSyncHook,
   ) {}
 
+  /** Resource types mirrored into the same CRM object type as `config` (one id space). */
+  mirrorsOf(config: EntitySyncConfig): string[] {
+    return this.registry
+      .getEntityConfigs()
+      .filter(
+        (c) =>
+          c.crm === config.crm &&
+          c.options.crmObjectType === config.options.crmObjectType,
+      )
+      .map((c) => c.resourceType);
+  }
+
   resourceId(config: EntitySyncConfig, entity: any): string {
     const value = config.primaryColumn.getEntityValue(entity);
     if (value === undefined || value === null || value === '') {
@@ -846,6 +858,10 @@ export class SyncEngine {
         syncedAt: startedAt,
         serializerVersion: config.serializerVersion,
       });
+      if (row.crmId && row.crmId !== String(crmId))
+        await this.store.followMerges(crm.name, this.mirrorsOf(config), [
+          { from: row.crmId, to: String(crmId) },
+        ]);
       await this.monitor?.synced(config, [
         {
           entity: prepared.entity,
@@ -932,6 +948,11 @@ export class SyncEngine {
         serializerVersion: config.serializerVersion,
       })),
     );
+    const moved = synced
+      .filter(({ item, crmId }) => item.row.crmId && item.row.crmId !== crmId)
+      .map(({ item, crmId }) => ({ from: item.row.crmId!, to: crmId }));
+    if (moved.length)
+      await this.store.followMerges(crm.name, this.mirrorsOf(config), moved);
     await this.monitor?.synced(
       config,
       synced.map(({ item, crmId }) => ({

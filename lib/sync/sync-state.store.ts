@@ -244,6 +244,40 @@ export class SyncStateStore {
     });
   }
 
+  /**
+   * Merges in the CRM: rows (of these resource types) still holding an old id follow the record to
+   * the id the CRM answered with, so two rows never disagree about one record.
+   */
+  async followMerges(
+    crmName: string,
+    resourceTypes: string[],
+    moves: Array<{ from: string; to: string }>,
+  ): Promise<void> {
+    for (const move of moves) {
+      if (move.from === move.to) continue;
+      await this.repository.update(
+        { crmName, resourceType: In(resourceTypes), crmId: move.from },
+        { crmId: move.to },
+      );
+    }
+  }
+
+  /** Whether a row other than `exceptRowId` (of these resource types) maps to one of `crmIds`. */
+  async heldByOthers(
+    crmName: string,
+    resourceTypes: string[],
+    crmIds: string[],
+    exceptRowId: number,
+  ): Promise<boolean> {
+    if (!crmIds.length) return false;
+    const rows = await this.repository.find({
+      where: { crmName, resourceType: In(resourceTypes), crmId: In(crmIds) },
+      select: selectTree(['id']),
+      take: 2,
+    });
+    return rows.some((row) => row.id !== exceptRowId);
+  }
+
   async remove(rowId: number): Promise<void> {
     await this.repository.delete({ id: rowId });
   }

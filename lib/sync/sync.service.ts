@@ -134,11 +134,20 @@ export class SyncService {
     try {
       if (crm.rateGovernor && !crm.adapter.attach)
         await crm.rateGovernor.acquire('standard');
-      const existed = await crm.adapter.delete({
-        objectType: config.options.crmObjectType,
-        crmId: row.crmId,
-      });
+      // After a merge in the CRM one record may mirror several rows: never archive it under one.
+      const mirrors = this.engine.mirrorsOf(config);
+      const held = (ids: string[]) =>
+        this.store.heldByOthers(crm.name, mirrors, ids, row.id);
+      let kept = await held([row.crmId]);
+      const existed =
+        !kept &&
+        (await crm.adapter.delete({
+          objectType: config.options.crmObjectType,
+          crmId: row.crmId,
+          heldElsewhere: async (ids) => (kept = await held(ids)),
+        }));
       await this.store.remove(row.id);
+      if (kept) return { crm: crm.name, status: 'noop' };
       this.monitor?.deleted(config, resourceId, row.crmId, existed);
       return { crm: crm.name, status: existed ? 'deleted' : 'not_found' };
     } catch (error) {

@@ -3,7 +3,10 @@ import type {
   HubspotBatchResponse,
   HubspotRecordJson,
 } from './hubspot-batch.util';
-import { HUBSPOT_OBJECT_ID_PROPERTY } from './hubspot.constants';
+import {
+  HUBSPOT_MERGED_IDS_PROPERTY,
+  HUBSPOT_OBJECT_ID_PROPERTY,
+} from './hubspot.constants';
 import { batchItemError } from './hubspot-errors.util';
 import type { HubspotHttpClient } from './hubspot-http.client';
 import type { HubspotPaths } from './hubspot-paths.util';
@@ -91,6 +94,23 @@ export class HubspotObjectsApi {
       if (error instanceof CrmNotFoundError) return undefined;
       throw error;
     }
+  }
+
+  /** The live id `crmId` resolves to and the ids merged into that record; undefined on 404. */
+  async readIdentity(
+    type: string,
+    crmId: string,
+  ): Promise<{ id: string; mergedIds: string[] } | undefined> {
+    const found = await this.read(type, crmId, [
+      HUBSPOT_OBJECT_ID_PROPERTY,
+      HUBSPOT_MERGED_IDS_PROPERTY,
+    ]);
+    if (!found) return undefined;
+    const merged = found.properties[HUBSPOT_MERGED_IDS_PROPERTY] ?? '';
+    return {
+      id: found.id,
+      mergedIds: merged.split(';').filter((id) => id !== ''),
+    };
   }
 
   /** One record's properties (merged ids answer with the merged record), or null on 404. */

@@ -206,11 +206,13 @@ export class HubspotAdapter implements CrmAdapter {
   async delete(req: CrmDeleteRequest): Promise<boolean> {
     const type = objectTypeOf(req.objectType);
     // HubSpot answers 204 to archiving an archived record: a read tells whether it still exists.
-    const live = await this.#api.readId(type, req.crmId);
+    const live = await this.#api.readIdentity(type, req.crmId);
     if (!live) return false;
+    // A merged record may still mirror another local row (through any of its ids): keep it.
+    if (await req.heldElsewhere?.([live.id, ...live.mergedIds])) return false;
     try {
       // A merged id reads as the merged record: archive that one, under its own id.
-      await this.#api.archive(type, live);
+      await this.#api.archive(type, live.id);
       return true;
     } catch (error) {
       if (error instanceof CrmNotFoundError) return false;

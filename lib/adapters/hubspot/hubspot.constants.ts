@@ -20,6 +20,8 @@ export const HUBSPOT_CONTACTS = 'contacts';
 export const HUBSPOT_CONTACT_EMAIL = 'email';
 /** Not usable as an upsert key even though it is unique. */
 export const HUBSPOT_OBJECT_ID_PROPERTY = 'hs_object_id';
+/** The ids a merged record absorbed (`;`-joined); they keep answering with the merged record. */
+export const HUBSPOT_MERGED_IDS_PROPERTY = 'hs_merged_object_ids';
 
 export const HUBSPOT_HEADERS = {
   max: 'x-hubspot-ratelimit-max',
