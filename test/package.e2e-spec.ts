@@ -583,7 +583,7 @@ describe('packaged tarball', () => {
         [
           'exec',
           '--yes',
-          '--prefer-offline',
+          '--prefer-online',
           '--package',
           '@nestjs/cli@^12',
           '--',
@@ -634,7 +634,7 @@ describe('packaged tarball', () => {
         for (const name of runtimePeers()) {
           const installed = installedVersion(app, name);
           const latest = npm(
-            ['view', name, 'version', '--prefer-offline'],
+            ['view', name, 'version', '--prefer-online'],
             app,
           ).trim();
           expect([name, installed]).toEqual([name, latest]);
@@ -778,7 +778,7 @@ describe('packaged tarball', () => {
           npmInstall(app, line![1].trim().split(/\s+/));
           for (const name of [`@nestjs/${driver}`, driver]) {
             const latest = npm(
-              ['view', name, 'version', '--prefer-offline'],
+              ['view', name, 'version', '--prefer-online'],
               app,
             ).trim();
             expect([name, installedVersion(app, name)]).toEqual([name, latest]);

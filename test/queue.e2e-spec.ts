@@ -363,6 +363,9 @@ describe('queued sync on postgres: batching, retries, dead letters', () => {
   it('runs delete jobs through SyncService.deleteById', async () => {
     const crm = new InMemoryCrmAdapter();
     h = await start(db, crm);
+    // Earlier tests' rows hold ids their own fake CRMs handed out ("1", …), which this fresh one hands
+    // out again; a delete keeps a CRM record another row still maps to, so start from no rows.
+    await h.states.clear();
     const [contact] = await seed(h, 1, 'gone');
     await h.sync.sync(contact);
     const row = await waitFor('the sync', async () => {

@@ -49,11 +49,11 @@ export function run(
   }
 }
 
-/** npm, preferring its cache: the versions were resolved once already, on this machine or in CI. */
+/** npm; package metadata always revalidated (a stale cached packument would hide the newest major), tarballs from the cache. */
 export const npm = (args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) =>
   run('npm', args, cwd, env);
 export const npmInstall = (cwd: string, packages: string[] = []) =>
-  npm(['install', '--prefer-offline', '--ignore-scripts', ...packages], cwd);
+  npm(['install', '--prefer-online', '--ignore-scripts', ...packages], cwd);
 
 /** The Nest CLI colours its output; the assertions read plain text. */
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
