@@ -52,8 +52,24 @@ export function run(
 /** npm; package metadata always revalidated (a stale cached packument would hide the newest major), tarballs from the cache. */
 export const npm = (args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) =>
   run('npm', args, cwd, env);
-export const npmInstall = (cwd: string, packages: string[] = []) =>
-  npm(['install', '--prefer-online', '--ignore-scripts', ...packages], cwd);
+export function npmInstall(cwd: string, packages: string[] = []): string {
+  // The registry this machine reaches has served, for minutes at a time, package documents that
+  // lack the version their latest tag names (npm then resolves an older major and fails ERESOLVE):
+  // a few tries, apart, before the failure counts.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return npm(
+        ['install', '--prefer-online', '--ignore-scripts', ...packages],
+        cwd,
+      );
+    } catch (error) {
+      const message = (error as Error).message;
+      if (attempt >= 4 || !/ERESOLVE|ETARGET|notarget/.test(message))
+        throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20_000);
+    }
+  }
+}
 
 /** The Nest CLI colours its output; the assertions read plain text. */
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
