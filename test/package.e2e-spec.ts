@@ -56,17 +56,26 @@ function registryLag(): string[] {
     .trim()
     .split(/\s+/)
     .map((spec) => spec.replace(/(.)@.*$/, '$1'));
-  return names.filter((name) => {
-    try {
-      const doc = JSON.parse(
-        npm(['view', name, 'dist-tags.latest', 'versions', '--json'], root),
-      ) as { 'dist-tags.latest'?: string; versions?: string[] };
-      const latest = doc['dist-tags.latest'];
-      return !!latest && !(doc.versions ?? []).includes(latest);
-    } catch {
-      return false;
-    }
-  });
+  const registry = npm(['config', 'get', 'registry'], root).trim();
+  // The abbreviated document, the one `npm install` reads.
+  const script = `
+    const [registry, ...names] = process.argv.slice(1);
+    Promise.all(names.map(async (name) => {
+      const res = await fetch(registry.replace(/\\/$/, '') + '/' + name.replace('/', '%2f'), {
+        headers: { accept: 'application/vnd.npm.install-v1+json' },
+      });
+      const doc = await res.json();
+      const latest = doc['dist-tags'] && doc['dist-tags'].latest;
+      return latest && !(latest in (doc.versions || {})) ? name : undefined;
+    })).then((lag) => console.log(JSON.stringify(lag.filter(Boolean))), () => console.log('[]'));
+  `;
+  try {
+    return JSON.parse(
+      run(process.execPath, ['-e', script, registry, ...names], root),
+    ) as string[];
+  } catch {
+    return [];
+  }
 }
 const lagging = registryLag();
 const describeNewest = lagging.length ? describe.skip : describe;
