@@ -218,5 +218,16 @@ export class EtlifyOptionsSchema {
   digest?: unknown;
 
   @IsOptional()
+  @IsInt({
+    message:
+      'serializerTimeoutMs must be a whole number of milliseconds >= 1 (how long a serializer may take per record)',
+  })
+  @Min(1, {
+    message:
+      'serializerTimeoutMs must be >= 1 (how long a serializer may take per record, in ms)',
+  })
+  serializerTimeoutMs?: number;
+
+  @IsOptional()
   dataSource?: unknown;
 }

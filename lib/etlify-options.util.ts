@@ -9,6 +9,7 @@ import {
   DEFAULT_JOB_ATTEMPTS,
   DEFAULT_MAX_SYNC_ERRORS,
   DEFAULT_QUEUE_CONCURRENCY,
+  DEFAULT_SERIALIZER_TIMEOUT_MS,
   DEFAULT_STALE_BATCH_SIZE,
 } from './etlify.constants';
 import {
@@ -56,6 +57,7 @@ export interface ResolvedEtlifyOptions {
   staleSweep: { cron: string; batchSize: number } | false;
   digest: (payload: CrmPayload) => string;
   dataSource?: string | DataSource;
+  serializerTimeoutMs: number;
 }
 
 /** Validates the user's options and merges every default, once. Throws EtlifyConfigurationError. */
@@ -176,6 +178,8 @@ export function resolveEtlifyOptions(
       : false,
     digest: raw.digest ?? sha256Digest,
     dataSource: raw.dataSource,
+    serializerTimeoutMs:
+      raw.serializerTimeoutMs ?? DEFAULT_SERIALIZER_TIMEOUT_MS,
   };
 }
 

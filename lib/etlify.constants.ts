@@ -24,6 +24,8 @@ export const SYNC_LEASE_MS = 15_000;
 export const SYNC_LEASE_RENEW_MS = 5_000;
 /** How often a caller waiting on another's lease looks again. */
 export const SYNC_LEASE_POLL_MS = 25;
+/** How long a serializer may take for one record before that record fails (`serializerTimeoutMs`). */
+export const DEFAULT_SERIALIZER_TIMEOUT_MS = 10_000;
 
 /** Digest stored for a record whose `syncIf` said no. */
 export const SKIPPED_DIGEST = 'skipped';

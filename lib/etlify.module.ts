@@ -16,8 +16,7 @@ import { ETLIFY_ASSOCIATION_SYNC } from './associations/association.constants';
 import { AssociationLabelResolver } from './associations/association-labels.resolver';
 import { AssociationStateStore } from './associations/association-state.store';
 import { AssociationSyncService } from './associations/association-sync.service';
-import { SyncEngine } from './sync/sync-engine.service';
-import { SyncStateStore } from './sync/sync-state.store';
+import { SYNC_ENGINE_PROVIDERS } from './sync/sync-engine.providers';
 import { SyncService } from './sync/sync.service';
 import type { DynamicModule, Provider } from '@nestjs/common';
 
@@ -47,8 +46,7 @@ function withAdapters(module: DynamicModule): DynamicModule {
     CrmRegistry,
     EtlifyMetadataAccessor,
     EtlifyExplorer,
-    SyncStateStore,
-    SyncEngine,
+    ...SYNC_ENGINE_PROVIDERS,
     SyncService,
     PropertySyncService,
     AssociationStateStore,

@@ -25,6 +25,12 @@ import { errorMessage } from '../sync/redact.util';
 import { SyncEngine } from '../sync/sync-engine.service';
 import { SyncService } from '../sync/sync.service';
 import { withTimeout } from '../queue/queue.util';
+import {
+  CapturePlan as Plan,
+  mergePlan,
+  syncParents,
+  syncRank,
+} from './capture-plan.util';
 import { ChangeSet } from './capture-buffer.util';
 import {
   CaptureSink,
@@ -67,6 +73,10 @@ export class CaptureService
   >();
   private dataSource?: DataSource;
   private tail: Promise<void> = Promise.resolve();
+  private readonly lanes = new Map<
+    string,
+    { tail: Promise<void>; pending?: Plan }
+  >();
   private pending?: ChangeSet;
 
   constructor(
@@ -255,11 +265,7 @@ export class CaptureService
     // Let the commit's caller resume first: the flush never delays the user's save().
     await new Promise((resolve) => setImmediate(resolve));
     await this.expandDependants(changes);
-    const plans: Array<{
-      config: EntitySyncConfig;
-      upserts: string[];
-      deletes: string[];
-    }> = [];
+    const plans: Plan[] = [];
     for (const target of changes.byTarget.keys()) {
       for (const config of this.registry.getEntityConfigs(target)) {
         if (!this.registry.getCrm(config.crm).enabled) continue;
@@ -275,17 +281,57 @@ export class CaptureService
         });
       }
     }
-    // Parents first, so an inline flush rarely has to buffer a child.
-    plans.sort((a, b) => this.rank(a.config) - this.rank(b.config));
+    // Each entity has its own lane, so a slow serializer or CRM call of one entity never holds
+    // another's; a plan still waits for its parents' plans of this flush, so parents go first.
+    plans.sort(
+      (a, b) =>
+        syncRank(this.registry, a.config) - syncRank(this.registry, b.config),
+    );
+    const dispatched = new Map<EntitySyncConfig, Promise<void>>();
     for (const plan of plans) {
-      try {
-        if (this.producer) await this.enqueue(plan);
-        else await this.syncInline(plan);
-      } catch (error) {
-        this.logger.error(
-          `capture: ${plan.config.resourceType} → ${plan.config.crm} (${plan.upserts.length + plan.deletes.length} record(s)): ${errorMessage(error)}; the stale sweeper will catch up`,
-        );
-      }
+      const parents = syncParents(this.registry, plan.config)
+        .map((parent) => dispatched.get(parent))
+        .filter((work): work is Promise<void> => !!work);
+      dispatched.set(plan.config, this.dispatch(plan, parents));
+    }
+  }
+
+  /** Runs a plan on its entity's lane, after the lane's earlier work and after `after`. */
+  private dispatch(plan: Plan, after: Promise<void>[]): Promise<void> {
+    const key = `${plan.config.crm}\u0000${plan.config.resourceType}`;
+    let lane = this.lanes.get(key);
+    if (!lane) this.lanes.set(key, (lane = { tail: Promise.resolve() }));
+    const current = lane;
+    if (current.pending) {
+      // Work of this lane is waiting to start: this plan joins it (the last change of a record wins).
+      mergePlan(current.pending, plan);
+      return current.tail;
+    }
+    current.pending = {
+      ...plan,
+      upserts: [...plan.upserts],
+      deletes: [...plan.deletes],
+    };
+    const work: Promise<void> = Promise.all([current.tail, ...after])
+      .then(() => {
+        const next = current.pending!;
+        current.pending = undefined;
+        return this.runPlan(next);
+      })
+      .finally(() => this.inFlight.delete(work));
+    current.tail = work;
+    this.inFlight.add(work);
+    return work;
+  }
+
+  private async runPlan(plan: Plan): Promise<void> {
+    try {
+      if (this.producer) await this.enqueue(plan);
+      else await this.syncInline(plan);
+    } catch (error) {
+      this.logger.error(
+        `capture: ${plan.config.resourceType} → ${plan.config.crm} (${plan.upserts.length + plan.deletes.length} record(s)): ${errorMessage(error)}; the stale sweeper will catch up`,
+      );
     }
   }
 
@@ -362,25 +408,5 @@ export class CaptureService
         );
       }
     }
-  }
-
-  /** How many `syncDependencies` hops an entity sits below the top (parents sort first). */
-  private rank(
-    config: EntitySyncConfig,
-    seen = new Set<EntitySyncConfig>(),
-  ): number {
-    if (seen.has(config)) return 0;
-    seen.add(config);
-    let rank = 0;
-    for (const name of config.options.syncDependencies ?? []) {
-      const relation = config.metadata.findRelationWithPropertyPath(name);
-      const parent = relation
-        ? this.registry
-            .getEntityConfigs(relation.inverseEntityMetadata.target as Function)
-            .find((c) => c.crm === config.crm)
-        : undefined;
-      if (parent) rank = Math.max(rank, 1 + this.rank(parent, seen));
-    }
-    return rank;
   }
 }

@@ -40,4 +40,9 @@ export interface EtlifiedEntityOptions<T = any> {
    * `omit` leaves it as it is. A property's `nulls` in the serializer's `crmProperties` wins.
    */
   nulls?: NullHandling;
+  /**
+   * How long `toCrmPayload` may take for one record, in ms; past it the record fails with
+   * `SerializerTimeoutError` and the others go on. Default: the module's `serializerTimeoutMs` (10000).
+   */
+  serializerTimeoutMs?: number;
 }

@@ -72,6 +72,12 @@ export interface StaleSweepOptions {
 
 export interface EtlifyModuleOptions {
   crms: CrmOptions[];
+  /**
+   * How long a serializer's `toCrmPayload` may take for one record, in ms, before that record fails
+   * (a hung serializer never stalls other records or the shutdown). Default 10000; per entity:
+   * `@EtlifiedEntity({ serializerTimeoutMs })`.
+   */
+  serializerTimeoutMs?: number;
   /** Bull queue; `false` (default) => everything runs inline. */
   queue?: EtlifyQueueOptions | false;
   /** TypeORM subscribers sync changed entities after commit. Default `true`. */

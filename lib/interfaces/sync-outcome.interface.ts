@@ -14,6 +14,13 @@ export interface SyncOutcome {
   error?: string;
   /** On `error`: the CRM asked us to wait this long before trying again (rate limits). */
   retryAfterMs?: number;
+  /**
+   * On `error`: whether the failure counted toward the dead letter (`false` for rate limits, a
+   * concurrent sync holding the record, or a CRM answer that says "try again").
+   */
+  counted?: boolean;
+  /** On `error`: the record is dead-lettered now (`retryDeadLetters()` brings it back). */
+  deadLettered?: boolean;
 }
 
 export interface DeleteOutcome {

@@ -1,7 +1,5 @@
-import { selectTree } from '../sync/find-options.util';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
-import { In } from 'typeorm';
 import { ETLIFY_QUEUE, ETLIFY_SYNC_PRODUCER } from '../etlify.constants';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
 import type { SyncJobProducer } from '../interfaces/sync-job-producer.interface';
@@ -9,7 +7,6 @@ import type { SyncOutcome } from '../interfaces/sync-outcome.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { errorMessage } from '../sync/redact.util';
 import { SyncEngine } from '../sync/sync-engine.service';
-import { SyncStateStore } from '../sync/sync-state.store';
 import type { SyncJobData } from './sync-job.interface';
 import { markLoading } from './queue.util';
 import { SyncMonitor } from '../events/sync-monitor.service';
@@ -53,7 +50,6 @@ export class SyncBatchService {
     @Inject(ETLIFY_QUEUE) private readonly queue: Queue,
     private readonly registry: CrmRegistry,
     private readonly engine: SyncEngine,
-    private readonly store: SyncStateStore,
     @Inject(ETLIFY_SYNC_PRODUCER) private readonly producer: SyncJobProducer,
     @Optional() private readonly monitor?: SyncMonitor,
   ) {}
@@ -154,7 +150,6 @@ export class SyncBatchService {
     ids: string[],
   ): Promise<Map<string, RecordResult>> {
     const results = new Map<string, RecordResult>();
-    const before = await this.errorCounts(config, ids);
     const entities = await this.engine.loadMany(config, ids);
     const loaded = new Map(
       entities.map((entity) => [
@@ -177,27 +172,24 @@ export class SyncBatchService {
     }
     const found = [...loaded.keys()];
     if (!found.length) return results;
-    const outcomes = await this.engine.syncMany(
+    const run = await this.engine.run(
       config,
       found.map((id) => loaded.get(id)),
+      { followUps: 'return' },
     );
-    const failed = found.filter((_, i) => outcomes[i].status === 'error');
-    const after = failed.length
-      ? await this.states(config, failed)
-      : new Map<string, { errorCount: number; state: string }>();
+    // Parents a record waits for, dependants a parent released: jobs of their own.
+    for (const followUp of run.followUps)
+      await this.producer.enqueueMany(followUp.config, followUp.resourceIds);
     const rescheduled: string[] = [];
     // A rate-limited batch waits as long as the CRM asked (never less than the configured backoff).
     let delayMs = this.queueOptions.backoffMs;
     found.forEach((id, i) => {
-      const outcome = outcomes[i];
-      if (outcome.status !== 'error') {
+      const outcome = run.outcomes[i];
+      if (outcome.status !== 'error')
         results.set(id, { kind: 'done', outcome });
-        return;
-      }
-      const row = after.get(id);
-      if (row?.state === 'dead') results.set(id, { kind: 'dead', outcome });
-      else if (row && row.errorCount <= (before.get(id) ?? 0)) {
-        // The engine did not count it (rate limit, or a concurrent sync's lease ran out our wait).
+      else if (outcome.deadLettered) results.set(id, { kind: 'dead', outcome });
+      else if (outcome.counted === false) {
+        // Not counted (rate limit, or a concurrent sync held it past our wait): later, not a retry.
         rescheduled.push(id);
         delayMs = Math.max(delayMs, outcome.retryAfterMs ?? 0);
         results.set(id, { kind: 'rescheduled', outcome });
@@ -207,29 +199,6 @@ export class SyncBatchService {
       await this.producer.enqueueMany(config, rescheduled, { delayMs });
     }
     return results;
-  }
-
-  private async errorCounts(
-    config: EntitySyncConfig,
-    ids: string[],
-  ): Promise<Map<string, number>> {
-    const rows = await this.states(config, ids);
-    return new Map([...rows].map(([id, row]) => [id, row.errorCount]));
-  }
-
-  private async states(
-    config: EntitySyncConfig,
-    ids: string[],
-  ): Promise<Map<string, { errorCount: number; state: string }>> {
-    const rows = await this.store.repository.find({
-      where: {
-        crmName: config.crm,
-        resourceType: config.resourceType,
-        resourceId: In(ids),
-      },
-      select: selectTree(['resourceId', 'errorCount', 'state']),
-    });
-    return new Map(rows.map((row) => [row.resourceId, row]));
   }
 }
 

@@ -76,44 +76,6 @@ export class SyncStateStore {
     return result.affected === 1 ? token : null;
   }
 
-  /** Records a success and releases the lease (only if still ours, so a late writer cannot win). */
-  async markSynced(
-    rowId: number,
-    token: string,
-    values: {
-      crmId: string;
-      digest: string;
-      syncedAt: Date;
-      serializerVersion: number | null;
-    },
-  ): Promise<void> {
-    const result = await this.repository
-      .createQueryBuilder()
-      .update(CrmSynchronisation)
-      .set({
-        crmId: values.crmId,
-        lastDigest: values.digest,
-        lastSyncedAt: values.syncedAt,
-        serializerVersion: values.serializerVersion,
-        lastError: null,
-        errorCount: 0,
-        state: 'synced',
-        leaseToken: null,
-        leaseExpiresAt: null,
-      })
-      .where('id = :id AND lease_token = :token', { id: rowId, token })
-      .execute();
-    if (result.affected !== 1) {
-      // Our lease expired and someone else owns the row now: keep the CRM id, never the digest.
-      await this.repository
-        .createQueryBuilder()
-        .update(CrmSynchronisation)
-        .set({ crmId: values.crmId })
-        .where('id = :id AND crm_id IS NULL', { id: rowId })
-        .execute();
-    }
-  }
-
   /** Records a failure, dead-letters after `maxSyncErrors`, releases the lease. Returns the new state. */
   async markFailed(
     rowId: number,
@@ -186,6 +148,110 @@ export class SyncStateStore {
     }
   }
 
+  /** The state rows of these records, the missing ones created (pending); by resource id. */
+  async ensureMany(
+    crmName: string,
+    resourceType: string,
+    resourceIds: string[],
+  ): Promise<Map<string, CrmSynchronisation>> {
+    const rows = new Map<string, CrmSynchronisation>();
+    if (!resourceIds.length) return rows;
+    const where = { crmName, resourceType };
+    const read = async (ids: string[]) => {
+      for (let i = 0; i < ids.length; i += 500) {
+        const found = await this.repository.findBy({
+          ...where,
+          resourceId: In(ids.slice(i, i + 500)),
+        });
+        for (const row of found) rows.set(row.resourceId, row);
+      }
+    };
+    await read(resourceIds);
+    const missing = resourceIds.filter((id) => !rows.has(id));
+    if (missing.length) {
+      await this.insertMissing(
+        missing.map((resourceId) => ({ ...where, resourceId })),
+      );
+      await read(missing);
+    }
+    return rows;
+  }
+
+  /**
+   * Rows whose stored digest was found current: the CRM matches the record as of `coveredAt`, so
+   * `last_synced_at` moves forward (never backward), and a record buffered on a parent is synced.
+   */
+  async confirmUnchanged(
+    items: Array<{ rowId: number; coveredAt: Date }>,
+  ): Promise<void> {
+    const byTime = new Map<number, number[]>();
+    for (const item of items) {
+      const at = item.coveredAt.getTime();
+      byTime.set(at, [...(byTime.get(at) ?? []), item.rowId]);
+    }
+    for (const [at, rowIds] of byTime) {
+      for (let i = 0; i < rowIds.length; i += 500) {
+        const ids = rowIds.slice(i, i + 500);
+        await this.repository
+          .createQueryBuilder()
+          .update(CrmSynchronisation)
+          .set({ state: 'synced' })
+          .where('id IN (:...ids)', { ids })
+          .andWhere('state = :buffered AND crm_id IS NOT NULL', {
+            buffered: 'buffered',
+          })
+          .execute();
+        await this.repository
+          .createQueryBuilder()
+          .update(CrmSynchronisation)
+          .set({ lastSyncedAt: new Date(at) })
+          .where('id IN (:...ids)', { ids })
+          .andWhere('state = :state', { state: 'synced' })
+          .andWhere('(last_synced_at IS NULL OR last_synced_at < :at)', {
+            at: new Date(at),
+          })
+          .execute();
+      }
+    }
+  }
+
+  /** Records waiting for a `syncDependencies` parent's CRM id (created when missing). */
+  async markBuffered(
+    crmName: string,
+    resourceType: string,
+    resourceIds: string[],
+  ): Promise<void> {
+    const rows = await this.ensureMany(crmName, resourceType, resourceIds);
+    const ids = [...rows.values()].map((row) => row.id);
+    for (let i = 0; i < ids.length; i += 500)
+      await this.repository.update(
+        { id: In(ids.slice(i, i + 500)) },
+        { state: 'buffered' },
+      );
+  }
+
+  /** Of these records, the ones buffered on a parent. */
+  async bufferedAmong(
+    crmName: string,
+    resourceType: string,
+    resourceIds: string[],
+  ): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < resourceIds.length; i += 500) {
+      const rows = await this.repository.find({
+        where: {
+          crmName,
+          resourceType,
+          resourceId: In(resourceIds.slice(i, i + 500)),
+          state: 'buffered',
+        },
+        select: selectTree(['resourceId']),
+      });
+      ids.push(...rows.map((row) => row.resourceId));
+    }
+    return ids;
+  }
+
   /** Leases many rows with one statement; returns the token and the rows it now owns. */
   async acquireLeases(
     rowIds: number[],
@@ -224,7 +290,7 @@ export class SyncStateStore {
     if (!items.length) return;
     await this.registry.dataSource.transaction(async (manager) => {
       for (const item of items) {
-        await manager
+        const result = await manager
           .createQueryBuilder()
           .update(CrmSynchronisation)
           .set({
@@ -240,6 +306,14 @@ export class SyncStateStore {
           })
           .where('id = :id AND lease_token = :token', { id: item.rowId, token })
           .execute();
+        // Our lease lapsed and someone else owns the row now: keep the CRM id, never the digest.
+        if (result.affected === 0)
+          await manager
+            .createQueryBuilder()
+            .update(CrmSynchronisation)
+            .set({ crmId: item.crmId })
+            .where('id = :id AND crm_id IS NULL', { id: item.rowId })
+            .execute();
       }
     });
   }
@@ -280,22 +354,6 @@ export class SyncStateStore {
 
   async remove(rowId: number): Promise<void> {
     await this.repository.delete({ id: rowId });
-  }
-
-  /** Moves `last_synced_at` forward on rows whose stored digest was found current (never backward). */
-  async touchSynced(rowIds: number[], syncedAt: Date): Promise<void> {
-    for (let i = 0; i < rowIds.length; i += 500) {
-      await this.repository
-        .createQueryBuilder()
-        .update(CrmSynchronisation)
-        .set({ lastSyncedAt: syncedAt })
-        .where('id IN (:...ids)', { ids: rowIds.slice(i, i + 500) })
-        .andWhere('state = :state', { state: 'synced' })
-        .andWhere('(last_synced_at IS NULL OR last_synced_at < :at)', {
-          at: syncedAt,
-        })
-        .execute();
-    }
   }
 
   /** How many of these records are leased right now (a lapsed lease does not count). */

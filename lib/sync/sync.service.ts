@@ -14,6 +14,7 @@ import type { StaleProgress } from '../stale/stale-run-options.interface';
 import { countsTowardDeadLetter } from './failure.util';
 import { errorMessage } from './redact.util';
 import { SyncEngine } from './sync-engine.service';
+import { SyncRunner } from './sync-runner.service';
 import { SyncStateStore } from './sync-state.store';
 import { SyncMonitor } from '../events/sync-monitor.service';
 import type {
@@ -54,6 +55,7 @@ export class SyncService {
   constructor(
     private readonly registry: CrmRegistry,
     private readonly engine: SyncEngine,
+    private readonly runner: SyncRunner,
     private readonly store: SyncStateStore,
     @Optional()
     @Inject(ETLIFY_SYNC_PRODUCER)
@@ -79,7 +81,7 @@ export class SyncService {
     if (this.shouldEnqueue(config, options)) {
       return this.enqueue(config, this.engine.resourceId(config, entity));
     }
-    return this.engine.syncOne(config, entity);
+    return this.runner.syncOne(config, entity);
   }
 
   /** Loads a record by primary key and syncs it; a missing record is `skipped` with an error. */
@@ -101,7 +103,7 @@ export class SyncService {
         error: `${config.resourceType}#${id} not found`,
       };
     }
-    return this.engine.syncOne(config, entity);
+    return this.runner.syncOne(config, entity);
   }
 
   /**
