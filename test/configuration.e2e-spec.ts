@@ -51,6 +51,17 @@ class BadDependencyGizmo {
   @Column({ type: 'varchar', nullable: true }) owner!: string;
 }
 
+@Entity('timers')
+@EtlifiedEntity({
+  crm: 'hubspot',
+  serializer: WidgetSerializer,
+  crmObjectType: 'deals',
+  serializerTimeoutMs: 0,
+})
+class ZeroTimeoutTimer {
+  @PrimaryGeneratedColumn() id!: number;
+}
+
 @EtlifiedEntity({
   crm: 'hubspot',
   serializer: WidgetSerializer,
@@ -172,6 +183,15 @@ describe('configuration errors fail app.init()', () => {
     expect(error.message).toMatch(
       /BadDependencyGizmo: dependencies names "owner", which is not a relation/,
     );
+  });
+
+  it('serializerTimeoutMs that is not a positive whole number', async () => {
+    const error = await bootError(both(), [User, Company, ZeroTimeoutTimer]);
+    expect(error.message).toMatch(
+      /@EtlifiedEntity on ZeroTimeoutTimer \(CRM "hubspot"\): serializerTimeoutMs must be a whole number of milliseconds >= 1, got 0/,
+    );
+    const moduleError = await bootError({ ...both(), serializerTimeoutMs: -5 });
+    expect(moduleError.message).toMatch(/serializerTimeoutMs must be >= 1/);
   });
 
   it('decorated class not registered with the DataSource', async () => {

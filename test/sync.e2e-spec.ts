@@ -292,6 +292,30 @@ describe.each(DIALECTS)('inline sync on %s', (dialect) => {
     expect(slow.callCount()).toBe(calls);
   });
 
+  it('a copy loaded before a newer committed change: sync() sends it, and the next sweep sends the newer data', async () => {
+    const user = await newUser('stale@example.com', 'Old');
+    const copy = await users.findOneByOrFail({ id: user.id });
+    await new Promise((r) => setTimeout(r, 1100)); // update timestamps have 1 s resolution on some dialects
+    user.firstName = 'Newer';
+    await users.save(user);
+    expect((await sync.sync(copy, { crm: 'hubspot' })).status).toBe('synced');
+    expect(hubspot.records('contacts')[0].properties.firstname).toBe('Old');
+    // The state says what the sync covered: the copy's own time, before the newer commit.
+    const row = await states.findOneByOrFail({
+      crmName: 'hubspot',
+      resourceType: 'User',
+      resourceId: String(user.id),
+    });
+    const committed = await users.findOneByOrFail({ id: user.id });
+    expect(row.lastSyncedAt!.getTime()).toBeLessThan(
+      committed.updatedAt.getTime(),
+    );
+    const stats = await sync.syncStale({ crm: 'hubspot', entities: [User] });
+    expect(stats.synced).toBe(1);
+    expect(hubspot.records('contacts')).toHaveLength(1);
+    expect(hubspot.records('contacts')[0].properties.firstname).toBe('Newer');
+  });
+
   it('syncs by id, deletes, and reports unknown records', async () => {
     const user = await newUser('ada@example.com');
     expect(

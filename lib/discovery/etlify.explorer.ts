@@ -197,6 +197,15 @@ export class EtlifyExplorer implements OnModuleInit, OnApplicationShutdown {
         `${where}: entities with ${metadata.primaryColumns.length === 0 ? 'no' : 'a composite'} primary key are not supported; give ${entity} a single primary column`,
       );
     }
+    const timeout = declaration.serializerTimeoutMs;
+    if (
+      timeout !== undefined &&
+      (!Number.isInteger(timeout) || (timeout as number) < 1)
+    ) {
+      throw new EtlifyConfigurationError(
+        `${where} (CRM "${declaration.crm}"): serializerTimeoutMs must be a whole number of milliseconds >= 1, got ${String(timeout)}`,
+      );
+    }
     for (const key of ['dependencies', 'syncDependencies'] as const) {
       for (const relation of declaration[key] ?? []) {
         if (!metadata.findRelationWithPropertyPath(relation)) {
