@@ -78,7 +78,7 @@ async function start(dialect: Dialect, mode: Mode): Promise<Subject> {
     save: (i) =>
       users.save(
         users.create({
-          email: `u${i}@bench.test`,
+          email: `u${i}@bench-etlify.com`,
           firstName: 'F',
           lastName: 'L',
         }),

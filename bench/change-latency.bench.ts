@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     else lateTicks++;
     const emails = Array.from(
       { length: perTick },
-      (_, i) => `l${t * perTick + i}@bench.test`,
+      (_, i) => `l${t * perTick + i}@bench-etlify.com`,
     );
     await ds.transaction((manager) =>
       manager.save(

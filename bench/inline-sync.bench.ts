@@ -48,7 +48,7 @@ async function run(dialect: Dialect, n: number) {
   const saved = await users.save(
     Array.from({ length: n }, (_, i) =>
       users.create({
-        email: `u${i}@bench.test`,
+        email: `u${i}@bench-etlify.com`,
         firstName: 'F',
         lastName: 'L',
       }),

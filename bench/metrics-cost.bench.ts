@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     await h.users.save(
       Array.from({ length: n }, (_, i) =>
         h.users.create({
-          email: `m${i}@bench.test`,
+          email: `m${i}@bench-etlify.com`,
           firstName: 'F',
           lastName: 'L',
         }),

@@ -88,7 +88,7 @@ export async function noopResyncBench(): Promise<void> {
   const ds = app.get(DataSource);
   const sync = app.get(SyncService);
   await ds.query(
-    `INSERT INTO ${SCHEMA}.contacts (email, first_name, updated_at) SELECT 'c' || g || '@bench.test', 'F' || g, timestamp '2025-01-01' FROM generate_series(1, ${N}) g`,
+    `INSERT INTO ${SCHEMA}.contacts (email, first_name, updated_at) SELECT 'c' || g || '@bench-etlify.com', 'F' || g, timestamp '2025-01-01' FROM generate_series(1, ${N}) g`,
   );
   const first = await sync.syncStale({ batchSize: BATCH });
   if (first.synced !== N)

@@ -52,7 +52,7 @@ async function run(capture: boolean, n: number, driver: EtlifyQueueDriver) {
       manager.save(
         Array.from({ length: perTx }, (_, i) =>
           manager.create(QueuedContact, {
-            email: `b${t * perTx + i}@bench.test`,
+            email: `b${t * perTx + i}@bench-etlify.com`,
             name: `Bench ${t * perTx + i}`,
           }),
         ),

@@ -118,7 +118,7 @@ async function ensureDataset(): Promise<void> {
       `TRUNCATE ${SCHEMA}.investments, ${SCHEMA}.users, ${SCHEMA}.crm_synchronisations, ${SCHEMA}.etlify_stale_sweeps RESTART IDENTITY CASCADE`,
     );
     await ds.query(
-      `INSERT INTO ${SCHEMA}.users (email, updated_at) SELECT 'u' || g || '@bench.test', timestamp '2025-01-01' + (g % 300) * interval '1 day' FROM generate_series(1, ${USERS}) g`,
+      `INSERT INTO ${SCHEMA}.users (email, updated_at) SELECT 'u' || g || '@bench-etlify.com', timestamp '2025-01-01' + (g % 300) * interval '1 day' FROM generate_series(1, ${USERS}) g`,
     );
     await ds.query(
       `INSERT INTO ${SCHEMA}.investments ("userId", amount, updated_at) SELECT 1 + (g % ${USERS}), g % 1000, timestamp '2025-01-01' + (g % 300) * interval '1 day' FROM generate_series(1, ${USERS * PER_USER}) g`,
