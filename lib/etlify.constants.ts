@@ -39,6 +39,8 @@ export const ETLIFY_MODULE_OPTIONS_TOKEN = 'ETLIFY_MODULE_OPTIONS';
 export const ETLIFY_RESOLVED_OPTIONS = 'ETLIFY_RESOLVED_OPTIONS';
 /** Token of the queue producer, present only when a queue is configured. */
 export const ETLIFY_SYNC_PRODUCER = 'ETLIFY_SYNC_PRODUCER';
+/** Token of the stale-record finder's runner behind `SyncService.syncStale` (a `StaleSyncer`). */
+export const ETLIFY_STALE_SYNCER = 'ETLIFY_STALE_SYNCER';
 
 /** How far the sync follows `syncDependencies` chains (and looks for cycles) before it stops waiting. */
 export const MAX_SYNC_DEPENDENCY_DEPTH = 8;

@@ -26,6 +26,7 @@ import { SyncEngine } from '../sync/sync-engine.service';
 import { SyncService } from '../sync/sync.service';
 import { withTimeout } from '../queue/queue.util';
 import { ChangeSet } from './capture-buffer.util';
+import { CaptureDrain } from './capture-drain.service';
 import {
   CaptureSink,
   EtlifyEntitySubscriber,
@@ -56,7 +57,6 @@ export class CaptureService
   implements CaptureSink, OnApplicationBootstrap, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(CaptureService.name);
-  private readonly inFlight = new Set<Promise<void>>();
   /** Entity class → relations of other entities that list it in `dependencies`. */
   private readonly dependants = new Map<Function, DependantRelation[]>();
   private readonly captured = new Set<Function>();
@@ -73,6 +73,7 @@ export class CaptureService
     private readonly registry: CrmRegistry,
     private readonly engine: SyncEngine,
     private readonly syncService: SyncService,
+    private readonly drain: CaptureDrain,
     @Optional()
     @Inject(ETLIFY_SYNC_PRODUCER)
     private readonly producer?: SyncJobProducer,
@@ -123,7 +124,6 @@ export class CaptureService
       this.dataSource.subscribers.push(created.subscriber);
     }
     registration.sinks.push(this);
-    this.syncService.capture = this;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -156,8 +156,8 @@ export class CaptureService
   }
 
   /** Resolves when nothing captured is still being flushed. */
-  async idle(): Promise<void> {
-    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  idle(): Promise<void> {
+    return this.drain.idle();
   }
 
   captures(target: Function): boolean {
@@ -239,10 +239,9 @@ export class CaptureService
         if (this.pending === batch) this.pending = undefined;
         return this.process(batch);
       })
-      .catch((error) => this.failed(error))
-      .finally(() => this.inFlight.delete(work));
+      .catch((error) => this.failed(error));
     this.tail = work;
-    this.inFlight.add(work);
+    this.drain.track(work);
   }
 
   failed(error: unknown): void {
