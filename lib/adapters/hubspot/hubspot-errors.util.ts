@@ -13,7 +13,7 @@ import {
   HUBSPOT_EXISTING_ID_PATTERN,
   HUBSPOT_MIGRATION_STATUS,
 } from './hubspot.constants';
-import type { SecretRedactor } from './hubspot-secret.util';
+import type { SecretRedactor } from '../../sync/redact.util';
 
 /** HubSpot's error body; every field is optional when parsing. */
 export interface HubspotErrorBody {

@@ -29,7 +29,7 @@ import {
   type HubspotRetrySettings,
   type RetryState,
 } from './hubspot-retry.policy';
-import type { SecretRedactor } from './hubspot-secret.util';
+import type { SecretRedactor } from '../../sync/redact.util';
 import { sleep } from '../../util/sleep.util';
 
 export type HubspotMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
