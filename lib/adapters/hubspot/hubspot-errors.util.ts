@@ -22,13 +22,12 @@ export interface HubspotErrorBody {
   category?: string;
   correlationId?: string;
   policyName?: string;
-  errors?: Array<{ message?: string; code?: string; context?: unknown }>;
+  errors?: HubspotBatchErrorItem[];
   context?: Record<string, string[]>;
 }
 
 /** One entry of a 207 body's `errors`. */
 export interface HubspotBatchErrorItem {
-  status?: string;
   category?: string;
   message?: string;
   context?: Record<string, string[] | undefined>;
@@ -101,7 +100,6 @@ export function sanitizeItems(
   return items
     .filter((e): e is Record<string, unknown> => !!e && typeof e === 'object')
     .map((e) => ({
-      status: typeof e.status === 'string' ? e.status : undefined,
       category:
         typeof e.category === 'string'
           ? redactor.excerpt(e.category)
