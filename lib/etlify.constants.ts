@@ -8,7 +8,6 @@ export const CRM_ADAPTER_TOKEN_PREFIX = 'ETLIFY_CRM_ADAPTER:';
 export const CRM_NAME_PATTERN = /^[a-z0-9_-]+$/;
 
 export const DEFAULT_MAX_SYNC_ERRORS = 3;
-export const DEFAULT_STALE_CRON = '*/15 * * * *';
 export const DEFAULT_STALE_BATCH_SIZE = 1000;
 export const DEFAULT_QUEUE_CONCURRENCY = 5;
 export const DEFAULT_BATCH_WINDOW_MS = 200;
@@ -27,9 +26,6 @@ export const SYNC_LEASE_POLL_MS = 25;
 /** How long a serializer may take for one record before that record fails (`serializerTimeoutMs`). */
 export const DEFAULT_SERIALIZER_TIMEOUT_MS = 10_000;
 
-/** Digest stored for a record whose `syncIf` said no. */
-export const SKIPPED_DIGEST = 'skipped';
-
 /** Token of the module-shaping options (DataSource, queue) split off by ConfigurableModuleBuilder. */
 export const ETLIFY_MODULE_EXTRAS = 'ETLIFY_MODULE_EXTRAS';
 /**
@@ -37,10 +33,10 @@ export const ETLIFY_MODULE_EXTRAS = 'ETLIFY_MODULE_EXTRAS';
  * inject it without importing the definition (which imports every feature: an import cycle).
  */
 export const ETLIFY_MODULE_OPTIONS_TOKEN = 'ETLIFY_MODULE_OPTIONS';
-/** Token of the validated options with every default merged. */
-export const ETLIFY_RESOLVED_OPTIONS = 'ETLIFY_RESOLVED_OPTIONS';
 /** Token of the queue producer, present only when a queue is configured. */
 export const ETLIFY_SYNC_PRODUCER = 'ETLIFY_SYNC_PRODUCER';
+/** Token of the stale-record finder's runner behind `SyncService.syncStale` (a `StaleSyncer`). */
+export const ETLIFY_STALE_SYNCER = 'ETLIFY_STALE_SYNCER';
 
 /** How far the sync follows `syncDependencies` chains (and looks for cycles) before it stops waiting. */
 export const MAX_SYNC_DEPENDENCY_DEPTH = 8;

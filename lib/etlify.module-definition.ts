@@ -29,6 +29,11 @@ export interface EtlifyModuleExtras {
   isGlobal?: boolean;
   dataSource?: string | DataSource;
   queue?: EtlifyQueueOptions | false;
+  /**
+   * With `forRootAsync`: the names of the CRMs its factory returns, so `@InjectCrmAdapter(name)` can
+   * be provided before the factory runs (`forRoot` takes them from `crms`).
+   */
+  crmNames?: string[];
 }
 
 export const {
@@ -43,7 +48,12 @@ export const {
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createEtlifyOptions')
   .setExtras<EtlifyModuleExtras>(
-    { isGlobal: true, dataSource: undefined, queue: undefined },
+    {
+      isGlobal: true,
+      dataSource: undefined,
+      queue: undefined,
+      crmNames: undefined,
+    },
     (definition, extras) => {
       // Each feature owns the imports and providers it needs.
       const parts: ModuleParts[] = [

@@ -1,8 +1,4 @@
 import { Module } from '@nestjs/common';
-import {
-  requestedCrmAdapterNames,
-  getCrmAdapterToken,
-} from './decorators/inject-crm-adapter.decorator';
 import { EtlifyMetadataAccessor } from './discovery/etlify-metadata.accessor';
 import { EtlifyExplorer } from './discovery/etlify.explorer';
 import {
@@ -11,6 +7,10 @@ import {
   OPTIONS_TYPE,
 } from './etlify.module-definition';
 import { CrmRegistry } from './registry/crm.registry';
+import {
+  crmNamesOf,
+  withAdapters,
+} from './registry/crm-adapter-providers.util';
 import { PropertySyncService } from './schema/property-sync.service';
 import { ETLIFY_ASSOCIATION_SYNC } from './associations/association.constants';
 import { AssociationLabelResolver } from './associations/association-labels.resolver';
@@ -18,28 +18,7 @@ import { AssociationStateStore } from './associations/association-state.store';
 import { AssociationSyncService } from './associations/association-sync.service';
 import { SYNC_ENGINE_PROVIDERS } from './sync/sync-engine.providers';
 import { SyncService } from './sync/sync.service';
-import type { DynamicModule, Provider } from '@nestjs/common';
-
-/** Providers for @InjectCrmAdapter(name): one per name asked for anywhere in the app. */
-function adapterProviders(): Provider[] {
-  return [...requestedCrmAdapterNames].map((name) => ({
-    provide: getCrmAdapterToken(name),
-    useFactory: (registry: CrmRegistry) => registry.getAdapter(name),
-    inject: [CrmRegistry],
-  }));
-}
-
-function withAdapters(module: DynamicModule): DynamicModule {
-  const providers = adapterProviders();
-  return {
-    ...module,
-    providers: [...(module.providers ?? []), ...providers],
-    exports: [
-      ...(module.exports ?? []),
-      ...providers.map((p) => (p as { provide: string }).provide),
-    ],
-  };
-}
+import type { DynamicModule } from '@nestjs/common';
 
 @Module({
   providers: [
@@ -63,10 +42,11 @@ function withAdapters(module: DynamicModule): DynamicModule {
 })
 export class EtlifyModule extends ConfigurableModuleClass {
   static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
-    return withAdapters(super.forRoot(options));
+    return withAdapters(super.forRoot(options), crmNamesOf(options.crms));
   }
 
+  /** The factory's CRMs are known only at init: `crmNames` lists those to provide adapter tokens for. */
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withAdapters(super.forRootAsync(options));
+    return withAdapters(super.forRootAsync(options), options.crmNames ?? []);
   }
 }

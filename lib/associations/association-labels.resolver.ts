@@ -8,6 +8,7 @@ import type {
 import { CrmRegistry } from '../registry/crm.registry';
 import { errorMessage } from '../sync/redact.util';
 import type { AssociationSpec } from './association-spec.interface';
+import { crmTypeKey } from '../util/crm-key.util';
 
 /**
  * Association types of each declaration, with labels named by their label resolved to type ids
@@ -73,7 +74,7 @@ export class AssociationLabelResolver {
   ): Promise<CrmAssociationLabel[]> {
     const from = config.options.crmObjectType;
     const to = spec.toObjectType!;
-    const key = `${config.crm}\u0000${from}\u0000${to}`;
+    const key = crmTypeKey(config.crm, from, to);
     let pending = this.labels.get(key);
     if (!pending) {
       pending = this.registry.getAdapter(config.crm).associationLabels!(

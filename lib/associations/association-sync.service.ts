@@ -28,8 +28,7 @@ import {
 } from './association-state.store';
 import { loadRelatedIds } from './association-targets.util';
 import type { CrmAssociationState } from './crm-association-state.entity';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../util/sleep.util';
 
 /** Records per `retry()` page. */
 const RETRY_PAGE = 1_000;

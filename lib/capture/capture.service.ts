@@ -32,6 +32,7 @@ import {
   syncRank,
 } from './capture-plan.util';
 import { ChangeSet } from './capture-buffer.util';
+import { CaptureDrain } from './capture-drain.service';
 import {
   CaptureSink,
   EtlifyEntitySubscriber,
@@ -62,7 +63,6 @@ export class CaptureService
   implements CaptureSink, OnApplicationBootstrap, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(CaptureService.name);
-  private readonly inFlight = new Set<Promise<void>>();
   /** Entity class → relations of other entities that list it in `dependencies`. */
   private readonly dependants = new Map<Function, DependantRelation[]>();
   private readonly captured = new Set<Function>();
@@ -83,6 +83,7 @@ export class CaptureService
     private readonly registry: CrmRegistry,
     private readonly engine: SyncEngine,
     private readonly syncService: SyncService,
+    private readonly drain: CaptureDrain,
     @Optional()
     @Inject(ETLIFY_SYNC_PRODUCER)
     private readonly producer?: SyncJobProducer,
@@ -133,7 +134,6 @@ export class CaptureService
       this.dataSource.subscribers.push(created.subscriber);
     }
     registration.sinks.push(this);
-    this.syncService.capture = this;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -166,8 +166,8 @@ export class CaptureService
   }
 
   /** Resolves when nothing captured is still being flushed. */
-  async idle(): Promise<void> {
-    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  idle(): Promise<void> {
+    return this.drain.idle();
   }
 
   captures(target: Function): boolean {
@@ -249,10 +249,9 @@ export class CaptureService
         if (this.pending === batch) this.pending = undefined;
         return this.process(batch);
       })
-      .catch((error) => this.failed(error))
-      .finally(() => this.inFlight.delete(work));
+      .catch((error) => this.failed(error));
     this.tail = work;
-    this.inFlight.add(work);
+    this.drain.track(work);
   }
 
   failed(error: unknown): void {

@@ -1,9 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CRM_ADAPTER_TOKEN_PREFIX } from '../etlify.constants';
 
-/** CRM names asked for by @InjectCrmAdapter, so EtlifyModule can provide a token for each. */
-export const requestedCrmAdapterNames = new Set<string>();
-
+/** Token under which EtlifyModule provides the adapter of one CRM (one per `crms[].name`). */
 export function getCrmAdapterToken(crmName: string): string {
   return `${CRM_ADAPTER_TOKEN_PREFIX}${crmName}`;
 }
@@ -12,6 +10,5 @@ export function getCrmAdapterToken(crmName: string): string {
 export function InjectCrmAdapter(
   crmName: string,
 ): ParameterDecorator & PropertyDecorator {
-  requestedCrmAdapterNames.add(crmName);
   return Inject(getCrmAdapterToken(crmName));
 }

@@ -14,6 +14,7 @@ import {
   METER_NAME,
   METRIC_NAMES,
 } from './etlify-metrics.constants';
+import { crmTypeKey } from '../util/crm-key.util';
 
 interface Instruments {
   records: Counter;
@@ -50,7 +51,7 @@ export class EtlifyMetrics implements OnApplicationBootstrap {
     if (!this.instruments || count <= 0) return;
     this.instruments.records.add(
       count,
-      this.attrs(`r\u0000${crm}\u0000${entity}\u0000${status}`, () => ({
+      this.attrs(crmTypeKey(crm, entity, 'records', status), () => ({
         crm,
         entity,
         status,
@@ -71,7 +72,7 @@ export class EtlifyMetrics implements OnApplicationBootstrap {
     const outcome = ok ? 'ok' : 'error';
     this.instruments.crmCallDuration.record(
       ms / 1000,
-      this.attrs(`c\u0000${crm}\u0000${operation}\u0000${outcome}`, () => ({
+      this.attrs(crmTypeKey(crm, operation, 'call', outcome), () => ({
         crm,
         operation,
         outcome,
@@ -80,7 +81,7 @@ export class EtlifyMetrics implements OnApplicationBootstrap {
     if (batchSize !== undefined)
       this.instruments.batchSize.record(
         batchSize,
-        this.attrs(`b\u0000${crm}\u0000${operation}`, () => ({
+        this.attrs(crmTypeKey(crm, operation, 'batch'), () => ({
           crm,
           operation,
         })),
@@ -92,7 +93,7 @@ export class EtlifyMetrics implements OnApplicationBootstrap {
     if (!this.instruments) return;
     this.instruments.changeToCrm.record(
       Math.max(0, ms) / 1000,
-      this.attrs(`l\u0000${crm}\u0000${entity}`, () => ({ crm, entity })),
+      this.attrs(crmTypeKey(crm, entity, 'latency'), () => ({ crm, entity })),
     );
   }
 

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { EtlifyConfigurationError } from '../errors/etlify-configuration.error';
 
 /**
  * Loads an optional peer dependency, or returns undefined when it is not installed. Only a missing
@@ -19,4 +20,22 @@ export function loadOptionalPackage<T>(name: string): T | undefined {
       return undefined;
     throw error;
   }
+}
+
+/** The boot error of a configured feature whose package is not installed (one wording everywhere). */
+export function missingPackageError(
+  feature: string,
+  name: string,
+  install: string[] = [name],
+): EtlifyConfigurationError {
+  return new EtlifyConfigurationError(
+    `EtlifyModule ${feature} needs ${name}, which is not installed: npm install ${install.join(' ')}`,
+  );
+}
+
+/** Loads the package a configured feature needs; a missing one fails the boot naming the install command. */
+export function requireOptionalPackage<T>(name: string, feature: string): T {
+  const loaded = loadOptionalPackage<T>(name);
+  if (loaded === undefined) throw missingPackageError(feature, name);
+  return loaded;
 }

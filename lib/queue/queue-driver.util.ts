@@ -1,5 +1,6 @@
 import { EtlifyConfigurationError } from '../errors/etlify-configuration.error';
 import type { EtlifyQueueDriver } from '../interfaces/etlify-options.interface';
+import { missingPackageError } from '../ops/optional-package.util';
 
 export const QUEUE_DRIVERS: readonly EtlifyQueueDriver[] = ['bull', 'bullmq'];
 
@@ -36,8 +37,10 @@ export async function loadDriverPackage<T>(
   } catch (error) {
     const { code, message } = error as { code?: string; message?: string };
     if (code && NOT_FOUND.has(code) && String(message).includes(name)) {
-      throw new EtlifyConfigurationError(
-        `EtlifyModule queue driver "${driver}" needs ${name}, which is not installed: npm install ${QUEUE_DRIVER_PACKAGES[driver].join(' ')}`,
+      throw missingPackageError(
+        `queue driver "${driver}"`,
+        name,
+        QUEUE_DRIVER_PACKAGES[driver],
       );
     }
     throw error;

@@ -21,6 +21,7 @@ import { SyncService } from '../sync/sync.service';
 import { SyncBatchService } from './sync-batch.service';
 import type { SyncJobData } from './sync-job.interface';
 import { closeQueue } from './queue.util';
+import { crmTypeKey } from '../util/crm-key.util';
 
 /**
  * Attaches the 'sync' and 'delete' handlers to the queue at bootstrap (unless `queue.processors`
@@ -96,10 +97,12 @@ export class SyncJobProcessor
     this.configs ??= new Map(
       this.registry
         .getEntityConfigs()
-        .map((config) => [`${config.crm}\u0000${config.resourceType}`, config]),
+        .map((config) => [crmTypeKey(config.crm, config.resourceType), config]),
     );
     const { crm, resourceType } = job.data ?? {};
-    const config = this.configs.get(`${crm}\u0000${resourceType}`);
+    const config = this.configs.get(
+      crmTypeKey(String(crm), String(resourceType)),
+    );
     if (!config) {
       void job.discard();
       throw new Error(
@@ -119,6 +122,5 @@ function guardWorkerName(queue: Queue): void {
   const named = queue as Queue & { setWorkerName?: () => Promise<unknown> };
   const setWorkerName = named.setWorkerName;
   if (typeof setWorkerName !== 'function') return;
-  named.setWorkerName = () =>
-    setWorkerName.call(queue).catch(() => undefined);
+  named.setWorkerName = () => setWorkerName.call(queue).catch(() => undefined);
 }

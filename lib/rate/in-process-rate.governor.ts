@@ -15,10 +15,10 @@ import {
   dailyQuotaError,
   msUntilUtcMidnight,
   safetyMarginMs,
-  sleep,
   utcDay,
   withJitter,
 } from './rate-governor.util';
+import { sleep } from '../util/sleep.util';
 
 /** A rolling window with the limit currently in force (the CRM's headers may correct it). */
 class SlidingWindow extends RollingWindow {

@@ -31,10 +31,6 @@ export function withJitter(ms: number): number {
   return ms + Math.floor(Math.random() * RATE_WAIT_JITTER_MS);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 export function dailyQuotaError(retryAfterMs: number): CrmRateLimitError {
   return new CrmRateLimitError(
     `Daily CRM API quota spent; calls resume in ${Math.ceil(retryAfterMs / 60_000)} min`,

@@ -19,11 +19,11 @@ import {
   dailyQuotaError,
   msUntilUtcMidnight,
   safetyMarginMs,
-  sleep,
   utcDay,
   withJitter,
 } from './rate-governor.util';
 import { ACQUIRE_SCRIPT, OBSERVE_SCRIPT } from './redis-rate.scripts';
+import { sleep } from '../util/sleep.util';
 
 interface Script {
   source: string;

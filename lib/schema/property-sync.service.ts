@@ -14,6 +14,7 @@ import {
   type PropertyCheck,
   type PropertyRequirement,
 } from './property-provisioner';
+import { crmTypeKey } from '../util/crm-key.util';
 
 /** Group `sync-properties` creates properties in when the serializer names none. */
 export const DEFAULT_PROPERTY_GROUP: CrmPropertyGroup = {
@@ -76,7 +77,7 @@ export class PropertySyncService {
         ...Object.keys(await this.samplePayload(config)),
       ]);
       for (const name of produced) {
-        const key = `${config.crm}\u0000${config.options.crmObjectType}\u0000${name}`;
+        const key = crmTypeKey(config.crm, config.options.crmObjectType, name);
         const entry = wanted.get(key) ?? {
           crm: config.crm,
           objectType: config.options.crmObjectType,

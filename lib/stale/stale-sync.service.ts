@@ -24,7 +24,6 @@ import { CrmRegistry } from '../registry/crm.registry';
 import { CrmSynchronisation } from '../sync/crm-synchronisation.entity';
 import { assertValidPayload } from '../sync/payload.util';
 import { SyncEngine } from '../sync/sync-engine.service';
-import { SyncService } from '../sync/sync.service';
 import { EtlifyStaleSweep } from './etlify-stale-sweep.entity';
 import { StaleRecordFinder } from './stale-record.finder';
 import type { StaleRunOptions } from './stale-run-options.interface';
@@ -65,13 +64,10 @@ export class StaleSyncService implements OnApplicationBootstrap {
     private readonly registry: CrmRegistry,
     private readonly finder: StaleRecordFinder,
     private readonly engine: SyncEngine,
-    syncService: SyncService,
     @Optional()
     @Inject(ETLIFY_SYNC_PRODUCER)
     private readonly producer?: SyncJobProducer,
-  ) {
-    syncService.staleSyncer = this;
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
     this.validate();

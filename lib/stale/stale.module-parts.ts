@@ -1,4 +1,5 @@
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ETLIFY_STALE_SYNCER } from '../etlify.constants';
 import type { ModulePartsBuilder } from '../module-parts.interface';
 import { EtlifyStaleSweep } from './etlify-stale-sweep.entity';
 import { StaleRecordFinder } from './stale-record.finder';
@@ -12,6 +13,11 @@ import { StaleSweeper } from './stale.sweeper';
  */
 export const staleModuleParts: ModulePartsBuilder = (extras) => ({
   imports: [TypeOrmModule.forFeature([EtlifyStaleSweep], extras.dataSource)],
-  providers: [StaleRecordFinder, StaleSyncService, StaleSweeper],
+  providers: [
+    StaleRecordFinder,
+    StaleSyncService,
+    { provide: ETLIFY_STALE_SYNCER, useExisting: StaleSyncService },
+    StaleSweeper,
+  ],
   exports: [StaleSweeper],
 });

@@ -4,9 +4,10 @@ import {
   Optional,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  Type,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import type { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import {
   ETLIFY_QUEUE,
@@ -20,6 +21,7 @@ import { CrmRegistry } from '../registry/crm.registry';
 import { errorMessage } from '../sync/redact.util';
 import { SyncService } from '../sync/sync.service';
 import { SyncMonitor } from '../events/sync-monitor.service';
+import { requireOptionalPackage } from '../ops/optional-package.util';
 import { RunHistoryService } from '../ops/run-history.service';
 import { DatabaseSweepLock } from './database-sweep.lock';
 import { RedisSweepLock } from './redis-sweep.lock';
@@ -55,6 +57,10 @@ export class StaleSweeper
   onApplicationBootstrap(): void {
     const sweep = this.registry.options.staleSweep;
     if (!sweep) return;
+    // Loaded only for a configured sweeper: an app without one need not install it.
+    const schedule = requireOptionalPackage<{
+      SchedulerRegistry: Type<SchedulerRegistry>;
+    }>('@nestjs/schedule', 'option staleSweep');
     this.staleSync.validate();
     this.lock = this.createLock();
     const job = CronJob.from({
@@ -66,7 +72,7 @@ export class StaleSweeper
       },
       start: false,
     });
-    this.scheduler = this.findScheduler();
+    this.scheduler = this.findScheduler(schedule.SchedulerRegistry);
     this.scheduler?.addCronJob(STALE_SWEEP_JOB_NAME, job as any);
     job.start();
     this.job = job;
@@ -177,9 +183,11 @@ export class StaleSweeper
     }
   }
 
-  private findScheduler(): SchedulerRegistry | undefined {
+  private findScheduler(
+    registry: Type<SchedulerRegistry>,
+  ): SchedulerRegistry | undefined {
     try {
-      return this.moduleRef.get(SchedulerRegistry, { strict: false });
+      return this.moduleRef.get(registry, { strict: false });
     } catch {
       return undefined;
     }

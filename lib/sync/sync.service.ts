@@ -1,8 +1,10 @@
 import { selectTree } from './find-options.util';
 import { Inject, Injectable, Optional, Type } from '@nestjs/common';
 import { In } from 'typeorm';
-import { ETLIFY_SYNC_PRODUCER } from '../etlify.constants';
+import { CaptureDrain } from '../capture/capture-drain.service';
+import { ETLIFY_STALE_SYNCER, ETLIFY_SYNC_PRODUCER } from '../etlify.constants';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
+import type { StaleSyncer } from '../interfaces/stale-syncer.interface';
 import type { SyncJobProducer } from '../interfaces/sync-job-producer.interface';
 import type {
   BatchSyncStats,
@@ -60,6 +62,10 @@ export class SyncService {
     @Optional()
     @Inject(ETLIFY_SYNC_PRODUCER)
     private readonly producer?: SyncJobProducer,
+    @Optional() private readonly captureDrain?: CaptureDrain,
+    @Optional()
+    @Inject(ETLIFY_STALE_SYNCER)
+    private readonly staleSyncer?: StaleSyncer,
     // Operations (explain, dead letters, events).
     @Optional() private readonly explainer?: ExplainService,
     @Optional() private readonly deadLetterOps?: DeadLettersService,
@@ -205,13 +211,12 @@ export class SyncService {
 
   /** Finds and syncs stale records (see the stale sweeper). */
   async syncStale(options: SyncStaleOptions = {}): Promise<BatchSyncStats> {
-    const sweeper = this.staleSyncer;
-    if (!sweeper) {
+    if (!this.staleSyncer) {
       throw new Error(
         'SyncService.syncStale: the stale-record finder is not available in this build',
       );
     }
-    return sweeper.syncStale(this.selectConfigs(options), options);
+    return this.staleSyncer.syncStale(this.selectConfigs(options), options);
   }
 
   /**
@@ -237,19 +242,8 @@ export class SyncService {
    * inline or handed to the queue. `save()` does not wait for that; tests and scripts can.
    */
   async idle(): Promise<void> {
-    await this.capture?.idle();
+    await this.captureDrain?.idle();
   }
-
-  /** Set by the capture feature at boot. */
-  capture?: { idle(): Promise<void> };
-
-  /** Set by the stale module at boot. */
-  staleSyncer?: {
-    syncStale(
-      configs: EntitySyncConfig[],
-      options: SyncStaleOptions,
-    ): Promise<BatchSyncStats>;
-  };
 
   /** Entity configurations filtered by CRM and entity (class or name). */
   selectConfigs(options: {

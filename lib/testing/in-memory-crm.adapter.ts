@@ -17,6 +17,7 @@ import type {
   CrmAssociationResult,
   CrmDisassociateRequest,
 } from '../interfaces/crm-association.interface';
+import { sleep } from '../util/sleep.util';
 
 export interface InMemoryCrmRecord {
   id: string;
@@ -324,6 +325,6 @@ export class InMemoryCrmAdapter implements CrmAdapter {
 
   private async delay(): Promise<void> {
     const ms = this.options.latencyMs ?? 0;
-    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+    if (ms > 0) await sleep(ms);
   }
 }

@@ -4,15 +4,12 @@ import type { HubspotBatchErrorItem } from './hubspot-errors.util';
 export interface HubspotRecordJson {
   id: string;
   properties?: Record<string, string | null>;
-  objectWriteTraceId?: string;
   new?: boolean;
 }
 
 /** 200/201/207 body of batch create/read/update/upsert. */
 export interface HubspotBatchResponse {
-  status?: string;
   results?: HubspotRecordJson[];
-  numErrors?: number;
   errors?: HubspotBatchErrorItem[];
 }
 

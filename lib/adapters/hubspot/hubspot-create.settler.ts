@@ -1,7 +1,7 @@
 import { CrmAmbiguousWriteError, CrmError } from '../../errors/crm.error';
 import type { HubspotObjectsApi } from './hubspot-objects.api';
 import { identityKey, type HubspotProperties } from './hubspot-payload.util';
-import { sleep } from './hubspot-http.util';
+import { sleep } from '../../util/sleep.util';
 
 /** A record to create with no unique key HubSpot can upsert by; `match` reads it back. */
 export interface CreateItem {

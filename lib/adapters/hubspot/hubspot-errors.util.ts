@@ -13,7 +13,7 @@ import {
   HUBSPOT_EXISTING_ID_PATTERN,
   HUBSPOT_MIGRATION_STATUS,
 } from './hubspot.constants';
-import type { SecretRedactor } from './hubspot-secret.util';
+import type { SecretRedactor } from '../../sync/redact.util';
 
 /** HubSpot's error body; every field is optional when parsing. */
 export interface HubspotErrorBody {
@@ -22,13 +22,12 @@ export interface HubspotErrorBody {
   category?: string;
   correlationId?: string;
   policyName?: string;
-  errors?: Array<{ message?: string; code?: string; context?: unknown }>;
+  errors?: HubspotBatchErrorItem[];
   context?: Record<string, string[]>;
 }
 
 /** One entry of a 207 body's `errors`. */
 export interface HubspotBatchErrorItem {
-  status?: string;
   category?: string;
   message?: string;
   context?: Record<string, string[] | undefined>;
@@ -101,7 +100,6 @@ export function sanitizeItems(
   return items
     .filter((e): e is Record<string, unknown> => !!e && typeof e === 'object')
     .map((e) => ({
-      status: typeof e.status === 'string' ? e.status : undefined,
       category:
         typeof e.category === 'string'
           ? redactor.excerpt(e.category)

@@ -22,19 +22,15 @@ import {
   toCrmError,
   transportError,
 } from './hubspot-errors.util';
-import {
-  header,
-  observationOf,
-  retryAfterMsOf,
-  sleep,
-} from './hubspot-http.util';
+import { header, observationOf, retryAfterMsOf } from './hubspot-http.util';
 import type { HubspotPaths } from './hubspot-paths.util';
 import {
   HubspotRetryPolicy,
   type HubspotRetrySettings,
   type RetryState,
 } from './hubspot-retry.policy';
-import type { SecretRedactor } from './hubspot-secret.util';
+import type { SecretRedactor } from '../../sync/redact.util';
+import { sleep } from '../../util/sleep.util';
 
 export type HubspotMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -151,7 +147,7 @@ export class HubspotHttpClient {
         this.scrub(
           `${error.message}; ${decision.rateLimit ? `rate-limit wait ${state.rateLimitWaits}` : `retry ${state.retries}/${this.settings.maxRetries}`} in ${decision.delayMs} ms`,
         ),
-        'HubspotAdapter',
+        HubspotHttpClient.name,
       );
       if (decision.delayMs > 0) await sleep(decision.delayMs);
     }

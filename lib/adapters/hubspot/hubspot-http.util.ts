@@ -82,7 +82,3 @@ export function observationOf(
     ? undefined
     : o;
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -46,7 +46,7 @@ import {
   keyPropertyDefinition,
   type ProvisionResult,
 } from './hubspot-property.provisioner';
-import { SecretRedactor } from './hubspot-secret.util';
+import { SecretRedactor } from '../../sync/redact.util';
 
 /**
  * HubSpot CRM adapter. Known ids are PATCHed (a merged id answers with the merged record's new id,

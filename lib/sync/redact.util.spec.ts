@@ -1,5 +1,5 @@
-import { parseErrorBody } from './hubspot-errors.util';
-import { MAX_KEPT_BODY_CHARS, SecretRedactor } from './hubspot-secret.util';
+import { parseErrorBody } from '../adapters/hubspot/hubspot-errors.util';
+import { MAX_KEPT_BODY_CHARS, SecretRedactor } from './redact.util';
 
 const TOKEN = `CiQ2YjEyLTRmZTMtYmQ4/OAUTH+style_${'a1B2c3D4e5F6g7H8'.repeat(8)}==`;
 
@@ -55,6 +55,16 @@ describe('SecretRedactor', () => {
   it('leaves text without an echo alone, and short coincidences (< 12 characters) too', () => {
     const text = `HubSpot 502 on POST /crm/objects: ${TOKEN.slice(5, 16)} Bad gateway`;
     expect(redactor.redact(text)).toBe(text);
+  });
+
+  it('blanks credential-shaped text that is not its own token too (one redactor for both)', () => {
+    const other = 'pat-na1-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+    expect(redactor.redact(`proxy saw Authorization: Bearer ${other}`)).toBe(
+      'proxy saw Authorization: Bearer [redacted]',
+    );
+    expect(redactor.redact(`retry with ${other}`)).toBe(
+      'retry with [redacted]',
+    );
   });
 
   it('keeps a bounded excerpt of an HTML error page, redacted before it is cut', () => {
