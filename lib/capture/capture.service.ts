@@ -25,6 +25,7 @@ import { errorMessage } from '../sync/redact.util';
 import { SyncEngine } from '../sync/sync-engine.service';
 import { SyncService } from '../sync/sync.service';
 import { withTimeout } from '../queue/queue.util';
+import { crmTypeKey } from '../util/crm-key.util';
 import {
   CapturePlan as Plan,
   mergePlan,
@@ -297,7 +298,7 @@ export class CaptureService
 
   /** Runs a plan on its entity's lane, after the lane's earlier work and after `after`. */
   private dispatch(plan: Plan, after: Promise<void>[]): Promise<void> {
-    const key = `${plan.config.crm}\u0000${plan.config.resourceType}`;
+    const key = crmTypeKey(plan.config.crm, plan.config.resourceType);
     let lane = this.lanes.get(key);
     if (!lane) this.lanes.set(key, (lane = { tail: Promise.resolve() }));
     const current = lane;
@@ -311,15 +312,15 @@ export class CaptureService
       upserts: [...plan.upserts],
       deletes: [...plan.deletes],
     };
-    const work: Promise<void> = Promise.all([current.tail, ...after])
-      .then(() => {
+    const work: Promise<void> = Promise.all([current.tail, ...after]).then(
+      () => {
         const next = current.pending!;
         current.pending = undefined;
         return this.runPlan(next);
-      })
-      .finally(() => this.inFlight.delete(work));
+      },
+    );
     current.tail = work;
-    this.inFlight.add(work);
+    this.drain.track(work);
     return work;
   }
 

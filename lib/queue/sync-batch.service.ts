@@ -9,6 +9,7 @@ import { errorMessage } from '../sync/redact.util';
 import { SyncEngine } from '../sync/sync-engine.service';
 import type { SyncJobData } from './sync-job.interface';
 import { markLoading } from './queue.util';
+import { crmTypeKey } from '../util/crm-key.util';
 import { SyncMonitor } from '../events/sync-monitor.service';
 import { batchLine } from '../events/log-lines.util';
 
@@ -61,7 +62,7 @@ export class SyncBatchService {
   ): Promise<SyncOutcome> {
     const { batchSize, batchWindowMs } = this.queueOptions;
     return new Promise<SyncOutcome>((resolve, reject) => {
-      const key = `${config.crm}\u0000${config.resourceType}`;
+      const key = crmTypeKey(config.crm, config.resourceType);
       let batch = this.pending.get(key);
       if (!batch) {
         batch = { config, waiters: [] };

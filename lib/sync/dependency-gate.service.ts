@@ -6,6 +6,7 @@ import type { SerializeContext } from '../interfaces/serializer.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { findRelatedOwnerIds, relatedId } from './dependants.util';
 import { SyncStateStore } from './sync-state.store';
+import { crmTypeKey } from '../util/crm-key.util';
 
 /** A record named by a `syncDependencies` relation, with its CRM id when it has one. */
 export interface DependencyRef {
@@ -33,7 +34,7 @@ export const newSyncContext = (): SyncContext => ({
 
 /** The key of a record on a walk: CRM, type and id. */
 export const walkKey = (config: EntitySyncConfig, resourceId: string) =>
-  `${config.crm}\u0000${config.resourceType}\u0000${resourceId}`;
+  crmTypeKey(config.crm, config.resourceType, resourceId);
 
 interface DependencyRelation {
   name: string;

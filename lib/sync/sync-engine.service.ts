@@ -21,7 +21,7 @@ import {
 import { EntityLoader } from './entity-loader.service';
 import { PayloadPreparer, Prepared } from './payload-preparer.service';
 import { errorMessage } from './redact.util';
-import { sleep } from './sleep.util';
+import { sleep } from '../util/sleep.util';
 import { SyncStateKey, SyncStateStore } from './sync-state.store';
 
 export type { SyncContext } from './dependency-gate.service';
