@@ -45,6 +45,19 @@ async function run(capture: boolean, n: number, driver: EtlifyQueueDriver) {
   );
   const ds = app.get(DataSource);
   const states = ds.getRepository(CrmSynchronisation);
+  // Every SQL statement of this process from here on (inserts, capture, worker, the polling below).
+  const probe = ds.createQueryRunner();
+  const proto = Object.getPrototypeOf(probe) as {
+    query: (...a: unknown[]) => unknown;
+  };
+  await probe.release();
+  const query = proto.query;
+  let statements = 0;
+  let polls = 0;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    statements++;
+    return query.apply(this, args);
+  };
   const perTx = n / TRANSACTIONS;
   const started = Date.now();
   for (let t = 0; t < TRANSACTIONS; t++) {
@@ -69,6 +82,7 @@ async function run(capture: boolean, n: number, driver: EtlifyQueueDriver) {
   };
   if (capture) {
     for (;;) {
+      polls++;
       const synced = await states.countBy({ state: 'synced' });
       if (synced >= n) break;
       if (Date.now() - started > 300_000)
@@ -98,6 +112,9 @@ async function run(capture: boolean, n: number, driver: EtlifyQueueDriver) {
       'CRM records': records.length,
     };
   }
+  proto.query = query;
+  // Less the inserts' own statements (the baseline has the same) and this loop's polls.
+  row['SQL statements'] = statements - polls;
   await app.get<RawQueue>(getQueueToken(name)).obliterate({ force: true });
   await app.close();
   await sandbox.stop();
@@ -112,6 +129,12 @@ export async function queueE2eBench(): Promise<void> {
     await run(true, n, 'bull'),
     await run(true, n, 'bullmq'),
   ];
+  const base = Number(rows[0]['SQL statements']);
+  for (const row of rows.slice(1))
+    row['SQL per record (sync)'] = +(
+      (Number(row['SQL statements']) - base) /
+      n
+    ).toFixed(2);
   console.log(
     `\nQueue end to end (${n} inserts in ${TRANSACTIONS} transactions, PostgreSQL, sandbox 190/10 s, 50 ms latency)`,
   );

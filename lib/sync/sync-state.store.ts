@@ -276,7 +276,7 @@ export class SyncStateStore {
     return { token, rows };
   }
 
-  /** Successes of one batch, written in one short transaction (never held across a CRM call). */
+  /** Successes of one batch, written in one statement per 200 rows (never held across a CRM call). */
   async markManySynced(
     token: string,
     items: Array<{
@@ -288,34 +288,57 @@ export class SyncStateStore {
     }>,
   ): Promise<void> {
     if (!items.length) return;
-    await this.registry.dataSource.transaction(async (manager) => {
-      for (const item of items) {
-        const result = await manager
+    // One statement per chunk (CASE on the row id), not one per record; rows of one batch share
+    // their covered time and serializer version, so those stay plain parameters.
+    const groups = new Map<string, typeof items>();
+    for (const item of items) {
+      const key = `${item.syncedAt.getTime()}:${item.serializerVersion}`;
+      groups.set(key, [...(groups.get(key) ?? []), item]);
+    }
+    const lost: typeof items = [];
+    for (const group of groups.values()) {
+      for (let i = 0; i < group.length; i += 200) {
+        const chunk = group.slice(i, i + 200);
+        const params: Record<string, unknown> = { token };
+        const crmIds: string[] = [];
+        const digests: string[] = [];
+        chunk.forEach((item, n) => {
+          params[`r${n}`] = item.rowId;
+          params[`c${n}`] = item.crmId;
+          params[`d${n}`] = item.digest;
+          crmIds.push(`WHEN :r${n} THEN :c${n}`);
+          digests.push(`WHEN :r${n} THEN :d${n}`);
+        });
+        const result = await this.repository
           .createQueryBuilder()
           .update(CrmSynchronisation)
           .set({
-            crmId: item.crmId,
-            lastDigest: item.digest,
-            lastSyncedAt: item.syncedAt,
-            serializerVersion: item.serializerVersion,
+            crmId: () => `CASE id ${crmIds.join(' ')} END`,
+            lastDigest: () => `CASE id ${digests.join(' ')} END`,
+            lastSyncedAt: chunk[0].syncedAt,
+            serializerVersion: chunk[0].serializerVersion,
             lastError: null,
             errorCount: 0,
             state: 'synced',
             leaseToken: null,
             leaseExpiresAt: null,
           })
-          .where('id = :id AND lease_token = :token', { id: item.rowId, token })
+          .where('id IN (:...ids) AND lease_token = :token', {
+            ids: chunk.map((item) => item.rowId),
+          })
+          .setParameters(params)
           .execute();
-        // Our lease lapsed and someone else owns the row now: keep the CRM id, never the digest.
-        if (result.affected === 0)
-          await manager
-            .createQueryBuilder()
-            .update(CrmSynchronisation)
-            .set({ crmId: item.crmId })
-            .where('id = :id AND crm_id IS NULL', { id: item.rowId })
-            .execute();
+        if (result.affected !== chunk.length) lost.push(...chunk);
       }
-    });
+    }
+    // Our lease lapsed on some row and someone else owns it now: keep the CRM id, never the digest.
+    for (const item of lost)
+      await this.repository
+        .createQueryBuilder()
+        .update(CrmSynchronisation)
+        .set({ crmId: item.crmId })
+        .where('id = :id AND crm_id IS NULL', { id: item.rowId })
+        .execute();
   }
 
   /**
