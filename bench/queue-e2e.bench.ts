@@ -7,6 +7,7 @@ import {
   CrmSynchronisation,
   EtlifyQueueDriver,
   HubspotAdapter,
+  SyncService,
 } from 'nestjs-etlify';
 import { HubspotSandbox } from 'nestjs-etlify/testing';
 import { createTestDatabase } from '../test/support/databases';
@@ -21,7 +22,12 @@ const TRANSACTIONS = 100;
  * Baseline in the same run: the same inserts with capture off (database time only). The queue runs
  * once on each driver (Bull, BullMQ), the same workload in the same process.
  */
-async function run(capture: boolean, n: number, driver: EtlifyQueueDriver) {
+async function run(
+  capture: boolean,
+  n: number,
+  driver: EtlifyQueueDriver,
+  producerOnly = false,
+) {
   const db = await createTestDatabase('postgres');
   const sandbox = new HubspotSandbox({
     tenSecondLimit: 190,
@@ -36,7 +42,7 @@ async function run(capture: boolean, n: number, driver: EtlifyQueueDriver) {
       synchronize: true,
       adapter: new HubspotAdapter({ accessToken: 'bench-token', baseUrl }),
       rateLimit: { maxRequests: 190, intervalMs: 10_000 },
-      queue: { name },
+      queue: { name, processors: !producerOnly },
       prefix: `etlify-bench-${name}`,
       capture,
       driver,
@@ -74,13 +80,19 @@ async function run(capture: boolean, n: number, driver: EtlifyQueueDriver) {
   }
   const committed = Date.now() - started;
   let row: Record<string, string | number> = {
-    case: capture
-      ? `capture + ${driver === 'bullmq' ? 'BullMQ' : 'Bull'} → sandbox`
-      : 'inserts only (baseline)',
+    case: !capture
+      ? 'inserts only (baseline)'
+      : producerOnly
+        ? `capture + ${driver === 'bullmq' ? 'BullMQ' : 'Bull'}, producer only`
+        : `capture + ${driver === 'bullmq' ? 'BullMQ' : 'Bull'} → sandbox`,
     records: n,
     'commits ms': committed,
   };
-  if (capture) {
+  if (capture && producerOnly) {
+    // Everything captured is in the queue: the producer's whole cost.
+    await app.get(SyncService).idle();
+    row['all enqueued ms'] = Date.now() - started;
+  } else if (capture) {
     for (;;) {
       polls++;
       const synced = await states.countBy({ state: 'synced' });
@@ -126,15 +138,22 @@ export async function queueE2eBench(): Promise<void> {
   const n = Number(process.env.BENCH_QUEUE_N ?? 10_000);
   const rows = [
     await run(false, n, 'bull'),
+    await run(true, n, 'bull', true),
     await run(true, n, 'bull'),
+    await run(true, n, 'bullmq', true),
     await run(true, n, 'bullmq'),
   ];
   const base = Number(rows[0]['SQL statements']);
-  for (const row of rows.slice(1))
+  for (const row of rows.slice(1)) {
+    row['commits vs baseline'] = `${Math.round(
+      ((Number(row['commits ms']) - Number(rows[0]['commits ms'])) * 100) /
+        Number(rows[0]['commits ms']),
+    )}%`;
     row['SQL per record (sync)'] = +(
       (Number(row['SQL statements']) - base) /
       n
     ).toFixed(2);
+  }
   console.log(
     `\nQueue end to end (${n} inserts in ${TRANSACTIONS} transactions, PostgreSQL, sandbox 190/10 s, 50 ms latency)`,
   );
