@@ -97,6 +97,26 @@ export class PayloadPreparer {
     return { crm: config.crm, status: 'not_modified', crmId: row.crmId };
   }
 
+  /**
+   * Whether an unchanged record's row should say it was checked now: when it waits on a parent, or
+   * the stale finder would otherwise keep finding it (its row, or a `dependencies` record, is newer
+   * than `last_synced_at`). A plain unchanged resync costs no statement.
+   */
+  worthStamping(
+    config: EntitySyncConfig,
+    row: CrmSynchronisation,
+    candidate: Prepared,
+  ): boolean {
+    if (row.state === 'buffered' || !row.lastSyncedAt) return true;
+    if (config.options.dependencies?.length) return true;
+    const column = config.updatedAtColumn;
+    const updated = column
+      ? column.getEntityValue(candidate.entity)
+      : undefined;
+    if (updated === undefined || updated === null) return true;
+    return new Date(updated).getTime() > row.lastSyncedAt.getTime();
+  }
+
   private async serialize(
     config: EntitySyncConfig,
     entity: any,

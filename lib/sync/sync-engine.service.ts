@@ -1,16 +1,18 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import {
-  MAX_SYNC_DEPENDENCY_DEPTH,
-  SYNC_LEASE_MS,
-  SYNC_LEASE_POLL_MS,
-} from '../etlify.constants';
+import { MAX_SYNC_DEPENDENCY_DEPTH } from '../etlify.constants';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
 import type { SyncOutcome } from '../interfaces/sync-outcome.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { SyncMonitor } from '../events/sync-monitor.service';
 import { ETLIFY_ASSOCIATION_SYNC } from '../associations/association.constants';
 import type { AssociationSyncHook } from '../associations/association-sync-hook.interface';
+import type { CrmSynchronisation } from './crm-synchronisation.entity';
 import { CrmPusher, Leased } from './crm-pusher.service';
+import type {
+  SyncFollowUp,
+  SyncRunOptions,
+  SyncRunResult,
+} from './sync-run.interface';
 import {
   DependencyGate,
   DependencyRef,
@@ -21,7 +23,6 @@ import {
 import { EntityLoader } from './entity-loader.service';
 import { PayloadPreparer, Prepared } from './payload-preparer.service';
 import { errorMessage } from './redact.util';
-import { sleep } from '../util/sleep.util';
 import { SyncStateKey, SyncStateStore } from './sync-state.store';
 
 export type { SyncContext } from './dependency-gate.service';
@@ -31,26 +32,11 @@ const MAX_BATCH = 100;
 /** Rounds of waiting for records a concurrent caller holds before they fail (not counted). */
 const LEASE_ROUNDS = 3;
 
-/**
- * Work a sync leaves for whoever ran it: records to sync next (parents a record waits for, or
- * dependants a parent's sync released). Inline runs do it at once; queued runs enqueue it.
- */
-export interface SyncFollowUp {
-  config: EntitySyncConfig;
-  resourceIds: string[];
-}
-
-export interface SyncRunResult {
-  /** One per entity, in the order given. */
-  outcomes: SyncOutcome[];
-  followUps: SyncFollowUp[];
-}
-
-export interface SyncRunOptions {
-  /** `inline` (default): follow-ups are synced now. `return`: they are handed back to the caller. */
-  followUps?: 'inline' | 'return';
-  context?: SyncContext;
-}
+export type {
+  SyncFollowUp,
+  SyncRunOptions,
+  SyncRunResult,
+} from './sync-run.interface';
 
 /**
  * The sync algorithm for any number of records of one entity: dependency gate, serialize, digest
@@ -156,13 +142,14 @@ export class SyncEngine {
       candidates.map((c) => c.key.resourceId),
     );
     const toPush: Leased[] = [];
-    const verified: Array<{ rowId: number; coveredAt: Date }> = [];
+    const verified: Array<{ row: CrmSynchronisation; coveredAt: Date }> = [];
     for (const candidate of candidates) {
       const row = rows.get(candidate.key.resourceId)!;
       const unchanged = this.preparer.unchanged(config, row, candidate.digest);
       if (unchanged) {
         outcomes.set(candidate.entity, unchanged);
-        verified.push({ rowId: row.id, coveredAt: candidate.coveredAt });
+        if (this.preparer.worthStamping(config, row, candidate))
+          verified.push({ row, coveredAt: candidate.coveredAt });
       } else toPush.push({ ...candidate, row });
     }
     // Unchanged records match the CRM as of their covered time: the stale finder can drop them.
@@ -346,13 +333,7 @@ export class SyncEngine {
         });
       return { outcomes, followUps: [] };
     }
-    const deadline = Date.now() + SYNC_LEASE_MS + 5_000;
-    while (
-      Date.now() < deadline &&
-      (await this.store.countLeased(config.crm, config.resourceType, ids)) > 0
-    ) {
-      await sleep(SYNC_LEASE_POLL_MS * 4);
-    }
+    await this.store.waitForLeases(config.crm, config.resourceType, ids);
     const fresh = await this.loader.loadMany(config, ids);
     const byId = new Map(
       fresh.map((entity) => [this.loader.resourceId(config, entity), entity]),

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { In, Repository } from 'typeorm';
 import { selectTree } from './find-options.util';
-import { SYNC_LEASE_MS } from '../etlify.constants';
+import { SYNC_LEASE_MS, SYNC_LEASE_POLL_MS } from '../etlify.constants';
+import { sleep } from '../util/sleep.util';
 import { CrmRegistry } from '../registry/crm.registry';
 import { CrmSyncState, CrmSynchronisation } from './crm-synchronisation.entity';
 
@@ -182,36 +183,40 @@ export class SyncStateStore {
    * `last_synced_at` moves forward (never backward), and a record buffered on a parent is synced.
    */
   async confirmUnchanged(
-    items: Array<{ rowId: number; coveredAt: Date }>,
+    items: Array<{ row: CrmSynchronisation; coveredAt: Date }>,
   ): Promise<void> {
+    const buffered = items
+      .filter((item) => item.row.state === 'buffered')
+      .map((item) => item.row.id);
+    for (let i = 0; i < buffered.length; i += 500)
+      await this.repository
+        .createQueryBuilder()
+        .update(CrmSynchronisation)
+        .set({ state: 'synced' })
+        .where('id IN (:...ids)', { ids: buffered.slice(i, i + 500) })
+        .andWhere('state = :buffered AND crm_id IS NOT NULL', {
+          buffered: 'buffered',
+        })
+        .execute();
+    // Rows already stamped at or after the covered time need no statement.
     const byTime = new Map<number, number[]>();
-    for (const item of items) {
-      const at = item.coveredAt.getTime();
-      byTime.set(at, [...(byTime.get(at) ?? []), item.rowId]);
+    for (const { row, coveredAt } of items) {
+      const at = coveredAt.getTime();
+      if (row.lastSyncedAt && row.lastSyncedAt.getTime() >= at) continue;
+      byTime.set(at, [...(byTime.get(at) ?? []), row.id]);
     }
     for (const [at, rowIds] of byTime) {
-      for (let i = 0; i < rowIds.length; i += 500) {
-        const ids = rowIds.slice(i, i + 500);
-        await this.repository
-          .createQueryBuilder()
-          .update(CrmSynchronisation)
-          .set({ state: 'synced' })
-          .where('id IN (:...ids)', { ids })
-          .andWhere('state = :buffered AND crm_id IS NOT NULL', {
-            buffered: 'buffered',
-          })
-          .execute();
+      for (let i = 0; i < rowIds.length; i += 500)
         await this.repository
           .createQueryBuilder()
           .update(CrmSynchronisation)
           .set({ lastSyncedAt: new Date(at) })
-          .where('id IN (:...ids)', { ids })
-          .andWhere('state = :state', { state: 'synced' })
+          .where('id IN (:...ids)', { ids: rowIds.slice(i, i + 500) })
+          .andWhere('state IN (:...states)', { states: ['synced', 'buffered'] })
           .andWhere('(last_synced_at IS NULL OR last_synced_at < :at)', {
             at: new Date(at),
           })
           .execute();
-      }
     }
   }
 
@@ -402,6 +407,20 @@ export class SyncStateStore {
         .getCount();
     }
     return count;
+  }
+
+  /** Resolves when none of these records is leased (or after one lease's lifetime and a margin). */
+  async waitForLeases(
+    crmName: string,
+    resourceType: string,
+    resourceIds: string[],
+  ): Promise<void> {
+    const deadline = Date.now() + SYNC_LEASE_MS + 5_000;
+    while (
+      Date.now() < deadline &&
+      (await this.countLeased(crmName, resourceType, resourceIds)) > 0
+    )
+      await sleep(SYNC_LEASE_POLL_MS * 4);
   }
 
   /** Extends every lease held under `token` (a live caller keeps what it owns; a dead one lets it lapse). */
