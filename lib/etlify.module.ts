@@ -16,6 +16,7 @@ import { ETLIFY_ASSOCIATION_SYNC } from './associations/association.constants';
 import { AssociationLabelResolver } from './associations/association-labels.resolver';
 import { AssociationStateStore } from './associations/association-state.store';
 import { AssociationSyncService } from './associations/association-sync.service';
+import { SyncDeleteService } from './sync/sync-delete.service';
 import { SyncEngine } from './sync/sync-engine.service';
 import { SyncStateStore } from './sync/sync-state.store';
 import { SyncService } from './sync/sync.service';
@@ -49,6 +50,7 @@ function withAdapters(module: DynamicModule): DynamicModule {
     EtlifyExplorer,
     SyncStateStore,
     SyncEngine,
+    SyncDeleteService,
     SyncService,
     PropertySyncService,
     AssociationStateStore,

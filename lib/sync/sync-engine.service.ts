@@ -22,7 +22,7 @@ import type { SyncJobProducer } from '../interfaces/sync-job-producer.interface'
 import type { SyncOutcome } from '../interfaces/sync-outcome.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { SyncMonitor } from '../events/sync-monitor.service';
-import { CrmSynchronisation } from './crm-synchronisation.entity';
+import { CrmSynchronisation, TOMBSTONE } from './crm-synchronisation.entity';
 import { findRelatedOwnerIds, relatedId } from './dependants.util';
 import { assertValidPayload } from './payload.util';
 import { errorMessage } from './redact.util';
@@ -259,6 +259,8 @@ export class SyncEngine {
     const deadline = Date.now() + SYNC_LEASE_MS + 5_000;
     for (let waited = false; ;) {
       const row = await this.store.ensure(key);
+      // Deleted locally, its CRM delete pending: the delete wins.
+      if (row.state === TOMBSTONE) return { crm: crm.name, status: 'skipped' };
       const unchanged = this.unchanged(config, row, prepared.digest);
       if (unchanged) return unchanged;
       const token = await this.store.acquireLease(row.id);
@@ -845,6 +847,7 @@ export class SyncEngine {
           idProperty: config.options.idProperty,
           crmId: row.crmId ?? undefined,
           recordKey: `${config.resourceType}:${prepared.key.resourceId}`,
+          mayRecreate: () => this.store.isLive(prepared.key),
         });
       });
       if (typeof crmId !== 'string' && typeof crmId !== 'number') {
@@ -906,6 +909,7 @@ export class SyncEngine {
             payload: item.payload,
             crmId: item.row.crmId ?? undefined,
             recordKey: `${config.resourceType}:${item.key.resourceId}`,
+            mayRecreate: () => this.store.isLive(item.key),
           })),
         });
       });
