@@ -5,6 +5,8 @@ import {
 } from '../errors/crm.error';
 import type {
   CrmAdapter,
+  CrmBatchDeleteRequest,
+  CrmBatchDeleteResult,
   CrmBatchUpsertRequest,
   CrmBatchUpsertResult,
   CrmDeleteRequest,
@@ -59,10 +61,7 @@ export class InMemoryCrmAdapter implements CrmAdapter {
   private predicate?: (req: CrmUpsertRequest) => CrmError | Error | undefined;
 
   batchUpsert?: (req: CrmBatchUpsertRequest) => Promise<CrmBatchUpsertResult[]>;
-  batchDelete?: (req: {
-    objectType: string;
-    crmIds: string[];
-  }) => Promise<void>;
+  batchDelete?: (req: CrmBatchDeleteRequest) => Promise<CrmBatchDeleteResult[]>;
 
   constructor(private readonly options: InMemoryCrmAdapterOptions = {}) {
     if (options.batch !== false) {
@@ -242,10 +241,9 @@ export class InMemoryCrmAdapter implements CrmAdapter {
     });
   }
 
-  private async doBatchDelete(req: {
-    objectType: string;
-    crmIds: string[];
-  }): Promise<void> {
+  private async doBatchDelete(
+    req: CrmBatchDeleteRequest,
+  ): Promise<CrmBatchDeleteResult[]> {
     this.calls.push({
       method: 'batchDelete',
       objectType: req.objectType,
@@ -253,7 +251,21 @@ export class InMemoryCrmAdapter implements CrmAdapter {
     });
     await this.delay();
     this.takeFailure();
-    for (const id of req.crmIds) this.table(req.objectType).delete(id);
+    const table = this.table(req.objectType);
+    const kept =
+      (await req.heldElsewhere?.(
+        req.crmIds
+          .filter((id) => table.has(id))
+          .map((crmId) => ({ crmId, ids: [crmId] })),
+      )) ?? new Set<string>();
+    return req.crmIds.map((crmId) => ({
+      crmId,
+      status: kept.has(crmId)
+        ? 'kept'
+        : table.delete(crmId)
+          ? 'deleted'
+          : 'not_found',
+    }));
   }
 
   private apply(req: CrmUpsertRequest): string {
