@@ -105,13 +105,16 @@ describe.each(DIALECTS)('queued deletes on %s', (dialect) => {
     await hold.entered; // the 5 contacts exist in HubSpot; the batch has not heard back
     expect(sandbox.records('contacts')).toHaveLength(5);
 
-    await ds.transaction((manager) => manager.remove(saved));
-    await waitFor(
-      'the tombstones',
-      async () => (await states.countBy({ state: 'deleting' })) === 5,
-      10_000,
-    );
-    hold.release();
+    try {
+      await ds.transaction((manager) => manager.remove(saved));
+      await waitFor(
+        'the tombstones',
+        async () => (await states.countBy({ state: 'deleting' })) === 5,
+        10_000,
+      );
+    } finally {
+      hold.release(); // also when the test fails: the app's shutdown waits for the batch
+    }
     await waitFor(
       'the deletes',
       async () => (await states.count()) === 0,

@@ -123,13 +123,16 @@ describe.each(DIALECTS)('deletes that win, on %s', (dialect) => {
 
     await contacts.delete(contact.id);
     const deleting = sync.delete(contact);
-    // The delete marks the state row as a tombstone, then waits for the sync's lease.
-    await waitFor(
-      'the tombstone',
-      async () => (await stateOf(contact))?.state === 'deleting',
-      5_000,
-    );
-    hold.release();
+    try {
+      // The delete marks the state row as a tombstone, then waits for the sync's lease.
+      await waitFor(
+        'the tombstone',
+        async () => (await stateOf(contact))?.state === 'deleting',
+        5_000,
+      );
+    } finally {
+      hold.release();
+    }
     await syncing;
     expect(await deleting).toMatchObject({ status: 'deleted' });
     expect(live()).toHaveLength(0);
