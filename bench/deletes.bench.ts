@@ -65,7 +65,7 @@ async function run(label: string, n: number, batched: boolean) {
         manager.save(
           Array.from({ length: Math.min(perTx, n - i) }, (_, j) =>
             manager.create(QueuedContact, {
-              email: `d${i + j}@bench.test`,
+              email: `d${i + j}@bench.example.com`,
               name: `Bench ${i + j}`,
             }),
           ),
