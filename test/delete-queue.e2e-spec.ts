@@ -26,7 +26,6 @@ describe.each(DIALECTS)('queued deletes on %s', (dialect) => {
   let adapter: HeldHubspotAdapter;
   let app: INestApplication;
   let queue: RawQueue;
-  let contacts: Repository<QueuedContact>;
   let states: Repository<CrmSynchronisation>;
   let ds: DataSource;
 
@@ -52,7 +51,6 @@ describe.each(DIALECTS)('queued deletes on %s', (dialect) => {
     await app.init();
     queue = app.get<RawQueue>(getQueueToken(name));
     ds = app.get(DataSource);
-    contacts = ds.getRepository(QueuedContact);
     states = ds.getRepository(CrmSynchronisation);
   });
 
