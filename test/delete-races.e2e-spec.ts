@@ -202,6 +202,36 @@ describe.each(DIALECTS)('deletes that win, on %s', (dialect) => {
     expect(sandbox.callCount({ method: 'DELETE' })).toBe(0);
   });
 
+  it('a batch of retried deletes never archives a merged record another row still mirrors', async () => {
+    const [a, b, c] = [
+      await save('ma@example.com', 'A'),
+      await save('mb@example.com', 'B'),
+      await save('mc@example.com', 'C'),
+    ];
+    const idA = (await sync.sync(a)).crmId!;
+    const idB = (await sync.sync(b)).crmId!;
+    const idC = (await sync.sync(c)).crmId!;
+    const merged = sandbox.merge('contacts', idA, idB);
+    a.name = 'A merged';
+    await contacts.save(a);
+    expect(await sync.sync(a)).toMatchObject({ crmId: merged });
+    // B has not synced since the merge: its row still holds the old id.
+    expect((await stateOf(b))?.crmId).toBe(idB);
+
+    sandbox.injectFault({ kind: '500', path: /\/contacts\//, times: 2 });
+    await contacts.delete([a.id, c.id]);
+    await expect(sync.delete(a)).rejects.toThrow();
+    await expect(sync.delete(c)).rejects.toThrow();
+
+    await app.get(StaleSweeper).runOnce({ async: false });
+    expect(sandbox.record('contacts', merged)?.archived).toBeFalsy();
+    expect(sandbox.record('contacts', idC)?.archived).toBe(true);
+    expect(await states.countBy({ state: 'deleting' })).toBe(0);
+    expect(
+      sandbox.requests.filter((r) => r.path.endsWith('/batch/archive')),
+    ).toHaveLength(1);
+  });
+
   it('retryDeadLetters() revives dead-lettered deletes and retries them', async () => {
     const contact = await save('dee@example.com', 'Dee');
     const crmId = (await sync.sync(contact)).crmId!;

@@ -195,10 +195,12 @@ export class InMemoryCrmAdapter implements CrmAdapter {
   }
 
   async upsert(req: CrmUpsertRequest): Promise<string> {
+    // A callback cannot be cloned; the log keeps the request's data.
+    const { mayRecreate: _mayRecreate, ...data } = req;
     this.calls.push({
       method: 'upsert',
       objectType: req.objectType,
-      request: structuredClone(req),
+      request: structuredClone(data),
     });
     await this.delay();
     this.takeFailure();
