@@ -81,6 +81,7 @@ describe.each(DIALECTS)('queued deletes on %s', (dialect) => {
     );
     expect(sandbox.records('contacts')).toHaveLength(150);
 
+    const before = sandbox.requests.length;
     await ds.transaction((manager) => manager.remove(saved));
     await waitFor(
       'the deletes',
@@ -88,13 +89,13 @@ describe.each(DIALECTS)('queued deletes on %s', (dialect) => {
       60_000,
     );
     expect(sandbox.records('contacts')).toHaveLength(0);
-    expect(sandbox.callCount({ method: 'DELETE' })).toBe(0);
-    const archives = sandbox.requests.filter((r) =>
-      r.path.endsWith('/batch/archive'),
-    );
-    // 150 records in batches of at most 100 (how the jobs fall into batch windows varies).
+    const calls = sandbox.requests.slice(before);
+    const archives = calls.filter((r) => r.path.endsWith('/batch/archive'));
+    // 150 records in batches of at most 100: how the jobs fall into batch windows varies, and a
+    // batch of one goes the single way (a read and a DELETE, as cheap as a batch of one).
     expect(archives.length).toBeGreaterThanOrEqual(2);
-    expect(archives.length).toBeLessThanOrEqual(6);
+    expect(calls.filter((r) => r.method === 'DELETE').length).toBeLessThan(3);
+    expect(calls.length).toBeLessThanOrEqual(12); // one by one: 300
   });
 
   it('a delete job racing a sync batch in flight waits for it and deletes what it created', async () => {
