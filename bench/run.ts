@@ -16,6 +16,7 @@ const BENCHES = [
   'metrics-cost',
   'reliability',
   'associations',
+  'deletes',
 ];
 
 function main(): void {

@@ -17,6 +17,12 @@ export interface CrmUpsertRequest {
    * keep their own unique property write it there, so a repeated first write finds the record.
    */
   recordKey?: string;
+  /**
+   * Asked when the CRM no longer has `crmId` (archived there), before the adapter writes the record
+   * again: `false` means it was deleted locally meanwhile, and the adapter throws CrmNotFoundError
+   * instead of re-creating it. Adapters that never re-create on a missing id may ignore it.
+   */
+  mayRecreate?: () => Promise<boolean>;
 }
 
 export interface CrmDeleteRequest {
@@ -37,6 +43,27 @@ export interface CrmBatchUpsertRecord {
   crmId?: string;
   /** Stable key of the local record (see `CrmUpsertRequest.recordKey`); defaults to `key`. */
   recordKey?: string;
+  /** See `CrmUpsertRequest.mayRecreate`. */
+  mayRecreate?: () => Promise<boolean>;
+}
+
+export interface CrmBatchDeleteRequest {
+  objectType: string;
+  crmIds: string[];
+  /**
+   * Batch form of `CrmDeleteRequest.heldElsewhere`, asked once per CRM call before archiving: for
+   * each record, every id it answers to. Resolves to the requested `crmId`s to keep.
+   */
+  heldElsewhere?: (
+    records: Array<{ crmId: string; ids: string[] }>,
+  ) => Promise<Set<string>>;
+}
+
+/** How the delete of one requested id ended; a failed one carries its error. */
+export interface CrmBatchDeleteResult {
+  crmId: string;
+  status: 'deleted' | 'not_found' | 'kept';
+  error?: CrmError;
 }
 
 export interface CrmBatchUpsertRequest {
@@ -83,7 +110,13 @@ export interface CrmAdapter extends CrmAssociationMethods, CrmPropertyMethods {
   delete(req: CrmDeleteRequest): Promise<boolean>;
   /** Optional bulk path: one result per input, in any order. */
   batchUpsert?(req: CrmBatchUpsertRequest): Promise<CrmBatchUpsertResult[]>;
-  batchDelete?(req: { objectType: string; crmIds: string[] }): Promise<void>;
+  /**
+   * Optional bulk delete: one result per requested id. Resolving to nothing means every id was
+   * archived (adapters written before per-id results existed).
+   */
+  batchDelete?(
+    req: CrmBatchDeleteRequest,
+  ): Promise<CrmBatchDeleteResult[] | void>;
   /** Optional: reads one record, or null when the CRM does not have it (`explain({ remote: true })`). */
   read?(req: CrmReadRequest): Promise<CrmRecordView | null>;
   /** Called once at boot with the CRM's name and its rate governor. */

@@ -4,6 +4,7 @@ import { bullQueueModule } from './bull-queue.driver';
 import { bullmqQueueModule } from './bullmq-queue.driver';
 import { queueDriverOf } from './queue-driver.util';
 import { QueueOptionsCheck } from './queue-options-check.service';
+import { DeleteBatchService } from './delete-batch.service';
 import { SyncBatchService } from './sync-batch.service';
 import { BullSyncJobProducer } from './sync-job.producer';
 import { SyncJobProcessor } from './sync-job.processor';
@@ -30,6 +31,7 @@ export const queueModuleParts: ModulePartsBuilder = (extras) => {
       BullSyncJobProducer,
       { provide: ETLIFY_SYNC_PRODUCER, useExisting: BullSyncJobProducer },
       SyncBatchService,
+      DeleteBatchService,
       SyncJobProcessor,
     ],
   };

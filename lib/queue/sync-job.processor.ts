@@ -16,8 +16,7 @@ import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interfac
 import type { SyncOutcome } from '../interfaces/sync-outcome.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { errorMessage } from '../sync/redact.util';
-import { SyncStateStore } from '../sync/sync-state.store';
-import { SyncService } from '../sync/sync.service';
+import { DeleteBatchService } from './delete-batch.service';
 import { SyncBatchService } from './sync-batch.service';
 import type { SyncJobData } from './sync-job.interface';
 import { closeQueue } from './queue.util';
@@ -39,9 +38,8 @@ export class SyncJobProcessor
   constructor(
     @Inject(ETLIFY_QUEUE) private readonly queue: Queue,
     private readonly registry: CrmRegistry,
-    private readonly store: SyncStateStore,
-    private readonly sync: SyncService,
     private readonly batches: SyncBatchService,
+    private readonly deleteBatches: DeleteBatchService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -61,15 +59,17 @@ export class SyncJobProcessor
         this.handleSync(job),
       )
       .catch(log);
+    // Deletes are batched the same way (one batchDelete per 100 records).
     this.queue
-      .process(DELETE_JOB_NAME, options.concurrency, (job: Job<SyncJobData>) =>
+      .process(DELETE_JOB_NAME, syncHandlers, (job: Job<SyncJobData>) =>
         this.handleDelete(job),
       )
       .catch(log);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.started) await this.batches.drain();
+    if (this.started)
+      await Promise.all([this.batches.drain(), this.deleteBatches.drain()]);
     await closeQueue(this.queue, this.registry.options.queue);
   }
 
@@ -78,18 +78,7 @@ export class SyncJobProcessor
   }
 
   private async handleDelete(job: Job<SyncJobData>): Promise<DeleteOutcome> {
-    const config = this.configOf(job);
-    try {
-      return await this.sync.deleteById(config, job.data.resourceId);
-    } catch (error) {
-      const row = await this.store.find({
-        crmName: config.crm,
-        resourceType: config.resourceType,
-        resourceId: job.data.resourceId,
-      });
-      if (row?.state === 'dead') await job.discard();
-      throw error;
-    }
+    return this.deleteBatches.handle(job, this.configOf(job));
   }
 
   /** The entity configuration a job names; a job for an entity no longer etlified is dropped. */

@@ -19,6 +19,7 @@ import { EtlifyConfigurationError } from '../errors/etlify-configuration.error';
 import type { BatchSyncStats } from '../interfaces/sync-outcome.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { errorMessage } from '../sync/redact.util';
+import { SyncDeleteService } from '../sync/sync-delete.service';
 import { SyncService } from '../sync/sync.service';
 import { SyncMonitor } from '../events/sync-monitor.service';
 import { requireOptionalPackage } from '../ops/optional-package.util';
@@ -49,6 +50,7 @@ export class StaleSweeper
     private readonly syncService: SyncService,
     private readonly staleSync: StaleSyncService,
     private readonly moduleRef: ModuleRef,
+    private readonly deletes: SyncDeleteService,
     // Operations: run history and the sweep_finished event.
     @Optional() private readonly runs?: RunHistoryService,
     @Optional() private readonly monitor?: SyncMonitor,
@@ -134,6 +136,15 @@ export class StaleSweeper
     renewal.unref();
     const started = Date.now();
     try {
+      // Deletes that failed (tombstones) are retried first: the finder starts from entity rows, which are gone.
+      if (!options.dryRun)
+        await this.deletes
+          .retryTombstones(this.syncService.selectConfigs(options))
+          .catch((error: unknown) =>
+            this.logger.error(
+              `stale sweep: retrying deletes failed: ${errorMessage(error)}`,
+            ),
+          );
       const stats = await this.syncService.syncStale({
         batchSize: sweep ? sweep.batchSize : undefined,
         ...options,

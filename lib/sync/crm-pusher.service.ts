@@ -69,6 +69,8 @@ export class CrmPusher {
             payload: item.payload,
             crmId: item.row.crmId ?? undefined,
             recordKey: `${config.resourceType}:${item.key.resourceId}`,
+            // A record deleted locally meanwhile is never re-created after a 404.
+            mayRecreate: () => this.store.isLive(item.key),
           })),
         });
       });
@@ -119,6 +121,7 @@ export class CrmPusher {
           idProperty: config.options.idProperty,
           crmId: item.row.crmId ?? undefined,
           recordKey: `${config.resourceType}:${item.key.resourceId}`,
+          mayRecreate: () => this.store.isLive(item.key),
         });
       });
       if (typeof crmId !== 'string' && typeof crmId !== 'number') {

@@ -17,7 +17,15 @@ export type CrmSyncState =
   | 'dead'
   | 'buffered'
   /** A dead letter an operator gave up on (`discardDeadLetter`); synced again once the record changes. */
-  | 'discarded';
+  | 'discarded'
+  /**
+   * A tombstone: the record was deleted locally and its CRM record is to be deleted. The row keeps
+   * the CRM id until the CRM delete succeeds; no sync pushes the record meanwhile.
+   */
+  | 'deleting';
+
+/** State of a tombstone (see CrmSyncState). */
+export const TOMBSTONE = 'deleting' satisfies CrmSyncState;
 
 /**
  * One row per (CRM, entity type, record): the CRM id and the digest of the last payload sent.
@@ -70,7 +78,7 @@ export class CrmSynchronisation {
   @Column({ name: 'error_count', type: 'integer', default: 0 })
   errorCount!: number;
 
-  /** `pending` | `synced` | `skipped` | `error` | `dead` | `buffered`. */
+  /** `pending` | `synced` | `skipped` | `error` | `dead` | `buffered` | `discarded` | `deleting`. */
   @Column({ name: 'state', type: 'varchar', length: 16, default: 'pending' })
   state!: CrmSyncState;
 

@@ -5,6 +5,7 @@ import { EntityLoader } from './entity-loader.service';
 import { PayloadPreparer } from './payload-preparer.service';
 import { SyncEngine } from './sync-engine.service';
 import { SyncRunner } from './sync-runner.service';
+import { SyncDeleteService } from './sync-delete.service';
 import { SyncStateStore } from './sync-state.store';
 
 /** The sync engine and its parts: state store, loader, dependency gate, preparer, pusher, and the runner that schedules follow-ups. */
@@ -16,4 +17,5 @@ export const SYNC_ENGINE_PROVIDERS: Provider[] = [
   CrmPusher,
   SyncEngine,
   SyncRunner,
+  SyncDeleteService,
 ];

@@ -6,7 +6,7 @@ import { CrmRegistry } from '../registry/crm.registry';
 import { SyncMonitor } from '../events/sync-monitor.service';
 import { ETLIFY_ASSOCIATION_SYNC } from '../associations/association.constants';
 import type { AssociationSyncHook } from '../associations/association-sync-hook.interface';
-import type { CrmSynchronisation } from './crm-synchronisation.entity';
+import { CrmSynchronisation, TOMBSTONE } from './crm-synchronisation.entity';
 import { CrmPusher, Leased } from './crm-pusher.service';
 import type {
   SyncFollowUp,
@@ -145,6 +145,11 @@ export class SyncEngine {
     const verified: Array<{ row: CrmSynchronisation; coveredAt: Date }> = [];
     for (const candidate of candidates) {
       const row = rows.get(candidate.key.resourceId)!;
+      if (row.state === TOMBSTONE) {
+        // Being deleted: the delete wins, nothing is pushed.
+        outcomes.set(candidate.entity, { crm: config.crm, status: 'skipped' });
+        continue;
+      }
       const unchanged = this.preparer.unchanged(config, row, candidate.digest);
       if (unchanged) {
         outcomes.set(candidate.entity, unchanged);

@@ -13,8 +13,7 @@ import type {
 } from '../interfaces/sync-outcome.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import type { StaleProgress } from '../stale/stale-run-options.interface';
-import { countsTowardDeadLetter } from './failure.util';
-import { errorMessage } from './redact.util';
+import { SyncDeleteService } from './sync-delete.service';
 import { SyncEngine } from './sync-engine.service';
 import { SyncRunner } from './sync-runner.service';
 import { SyncStateStore } from './sync-state.store';
@@ -59,6 +58,7 @@ export class SyncService {
     private readonly engine: SyncEngine,
     private readonly runner: SyncRunner,
     private readonly store: SyncStateStore,
+    private readonly deletes: SyncDeleteService,
     @Optional()
     @Inject(ETLIFY_SYNC_PRODUCER)
     private readonly producer?: SyncJobProducer,
@@ -114,7 +114,9 @@ export class SyncService {
 
   /**
    * Deletes a record in the CRM and forgets its state. Without a stored CRM id it is a `noop`.
-   * A CRM failure is recorded on the state row and thrown.
+   * The state row is a tombstone until the CRM delete is settled: a sync in flight is waited for
+   * and what it wrote is deleted too. A CRM failure is recorded on the tombstone (retried by the
+   * stale sweeper and `retryDeadLetters`) and thrown.
    */
   async delete<T extends object>(
     entity: T,
@@ -132,53 +134,17 @@ export class SyncService {
     config: EntitySyncConfig,
     resourceId: string,
   ): Promise<DeleteOutcome> {
-    const crm = this.registry.getCrm(config.crm);
-    if (!crm.enabled) return { crm: crm.name, status: 'disabled' };
-    const row = await this.store.find(this.engine.key(config, resourceId));
-    if (!row?.crmId) {
-      if (row) await this.store.remove(row.id);
-      return { crm: crm.name, status: 'noop' };
-    }
-    try {
-      if (crm.rateGovernor && !crm.adapter.attach)
-        await crm.rateGovernor.acquire('standard');
-      // After a merge in the CRM one record may mirror several rows: never archive it under one.
-      const mirrors = this.engine.mirrorsOf(config);
-      const held = (ids: string[]) =>
-        this.store.heldByOthers(crm.name, mirrors, ids, row.id);
-      let kept = await held([row.crmId]);
-      const existed =
-        !kept &&
-        (await crm.adapter.delete({
-          objectType: config.options.crmObjectType,
-          crmId: row.crmId,
-          heldElsewhere: async (ids) => (kept = await held(ids)),
-        }));
-      await this.store.remove(row.id);
-      if (kept) return { crm: crm.name, status: 'noop' };
-      this.monitor?.deleted(config, resourceId, row.crmId, existed);
-      return { crm: crm.name, status: existed ? 'deleted' : 'not_found' };
-    } catch (error) {
-      const counted = countsTowardDeadLetter(error);
-      const state = await this.store.markFailed(
-        row.id,
-        null,
-        errorMessage(error),
-        crm.maxSyncErrors,
-        counted,
-      );
-      await this.monitor?.failed(config, {
-        resourceId,
-        error,
-        before: row,
-        after: state,
-        counted,
-      });
-      throw error;
-    }
+    const result = (
+      await this.deletes.deleteMany(config, [resourceId], { wait: true })
+    ).get(resourceId)!;
+    if (result.kind === 'done') return result.outcome;
+    throw result.error;
   }
 
-  /** Puts dead-lettered records back (error count reset); returns how many. */
+  /**
+   * Puts dead-lettered records back (error count reset); returns how many. Dead-lettered deletes
+   * (tombstones) are revived and, with every other pending delete, retried now.
+   */
   async retryDeadLetters(
     options: { crm?: string; entities?: Array<Function | string> } = {},
   ): Promise<number> {
@@ -206,7 +172,10 @@ export class SyncService {
         );
       }
     }
-    return count;
+    const tombstones = await this.deletes.retryTombstones(configs, {
+      revive: true,
+    });
+    return count + tombstones.revived;
   }
 
   /** Finds and syncs stale records (see the stale sweeper). */

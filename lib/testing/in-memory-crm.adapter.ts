@@ -5,6 +5,8 @@ import {
 } from '../errors/crm.error';
 import type {
   CrmAdapter,
+  CrmBatchDeleteRequest,
+  CrmBatchDeleteResult,
   CrmBatchUpsertRequest,
   CrmBatchUpsertResult,
   CrmDeleteRequest,
@@ -60,10 +62,7 @@ export class InMemoryCrmAdapter implements CrmAdapter {
   private predicate?: (req: CrmUpsertRequest) => CrmError | Error | undefined;
 
   batchUpsert?: (req: CrmBatchUpsertRequest) => Promise<CrmBatchUpsertResult[]>;
-  batchDelete?: (req: {
-    objectType: string;
-    crmIds: string[];
-  }) => Promise<void>;
+  batchDelete?: (req: CrmBatchDeleteRequest) => Promise<CrmBatchDeleteResult[]>;
 
   constructor(private readonly options: InMemoryCrmAdapterOptions = {}) {
     if (options.batch !== false) {
@@ -197,10 +196,12 @@ export class InMemoryCrmAdapter implements CrmAdapter {
   }
 
   async upsert(req: CrmUpsertRequest): Promise<string> {
+    // A callback cannot be cloned; the log keeps the request's data.
+    const { mayRecreate: _mayRecreate, ...data } = req;
     this.calls.push({
       method: 'upsert',
       objectType: req.objectType,
-      request: structuredClone(req),
+      request: structuredClone(data),
     });
     await this.delay();
     this.takeFailure();
@@ -243,10 +244,9 @@ export class InMemoryCrmAdapter implements CrmAdapter {
     });
   }
 
-  private async doBatchDelete(req: {
-    objectType: string;
-    crmIds: string[];
-  }): Promise<void> {
+  private async doBatchDelete(
+    req: CrmBatchDeleteRequest,
+  ): Promise<CrmBatchDeleteResult[]> {
     this.calls.push({
       method: 'batchDelete',
       objectType: req.objectType,
@@ -254,7 +254,21 @@ export class InMemoryCrmAdapter implements CrmAdapter {
     });
     await this.delay();
     this.takeFailure();
-    for (const id of req.crmIds) this.table(req.objectType).delete(id);
+    const table = this.table(req.objectType);
+    const kept =
+      (await req.heldElsewhere?.(
+        req.crmIds
+          .filter((id) => table.has(id))
+          .map((crmId) => ({ crmId, ids: [crmId] })),
+      )) ?? new Set<string>();
+    return req.crmIds.map((crmId) => ({
+      crmId,
+      status: kept.has(crmId)
+        ? 'kept'
+        : table.delete(crmId)
+          ? 'deleted'
+          : 'not_found',
+    }));
   }
 
   private apply(req: CrmUpsertRequest): string {

@@ -51,6 +51,7 @@ export interface SingleWrites {
     props: HubspotProperties,
     idProperty: string | undefined,
     recordKey: string | undefined,
+    mayRecreate?: () => Promise<boolean>,
   ): Promise<string>;
 }
 
@@ -197,12 +198,14 @@ export class HubspotBatchWriter {
     const records = new Map(req.records.map((r) => [r.key, r]));
     await mapLimited(open, this.concurrency, async (item) => {
       try {
+        const record = records.get(item.key)!;
         const crmId = await this.single.update(
           type,
           item.crmId!,
           item.props,
           req.idProperty || undefined,
-          recordKeyOf(records.get(item.key)!),
+          recordKeyOf(record),
+          record.mayRecreate,
         );
         outcomes.set(item.key, { crmId });
       } catch (error) {

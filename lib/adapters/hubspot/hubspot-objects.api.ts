@@ -113,6 +113,35 @@ export class HubspotObjectsApi {
     };
   }
 
+  /**
+   * Live ids and merged ids of up to 100 records with one batch/read. Batch reads do not follow
+   * merges: an old id of a merged record is absent from the answer, like an archived one.
+   */
+  async readIdentities(
+    type: string,
+    crmIds: string[],
+  ): Promise<Map<string, { id: string; mergedIds: string[] }>> {
+    const response = await this.client.request<HubspotBatchResponse>({
+      method: 'POST',
+      path: this.paths.batch(type, 'read'),
+      body: {
+        properties: [HUBSPOT_OBJECT_ID_PROPERTY, HUBSPOT_MERGED_IDS_PROPERTY],
+        inputs: crmIds.map((id) => ({ id })),
+      },
+      expect: 'batch',
+    });
+    const out = new Map<string, { id: string; mergedIds: string[] }>();
+    for (const record of response.data.results ?? []) {
+      if (!record?.id) continue;
+      const merged = record.properties?.[HUBSPOT_MERGED_IDS_PROPERTY] ?? '';
+      out.set(String(record.id), {
+        id: String(record.id),
+        mergedIds: merged.split(';').filter((id) => id !== ''),
+      });
+    }
+    return out;
+  }
+
   /** One record's properties (merged ids answer with the merged record), or null on 404. */
   async read(
     type: string,

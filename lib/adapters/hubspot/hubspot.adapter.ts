@@ -13,6 +13,8 @@ import type {
 import type {
   CrmAdapter,
   CrmAdapterContext,
+  CrmBatchDeleteRequest,
+  CrmBatchDeleteResult,
   CrmBatchUpsertRequest,
   CrmBatchUpsertResult,
   CrmDeleteRequest,
@@ -21,15 +23,11 @@ import type {
   CrmUpsertRequest,
 } from '../../interfaces/crm-adapter.interface';
 import { InProcessRateGovernor } from '../../rate/in-process-rate.governor';
-import {
-  HUBSPOT_DEFAULTS,
-  HUBSPOT_MAX_BATCH_INPUTS,
-  HUBSPOT_SCHEMA_DEFAULTS,
-} from './hubspot.constants';
+import { HUBSPOT_DEFAULTS, HUBSPOT_SCHEMA_DEFAULTS } from './hubspot.constants';
 import { HubspotAssociationsApi } from './hubspot-associations.api';
 import { HubspotPropertiesApi } from './hubspot-properties.api';
 import type { HubspotAdapterOptions } from './hubspot-adapter-options.interface';
-import { chunk, mapLimited } from './hubspot-batch.util';
+import { HubspotBatchDeleter } from './hubspot-batch-delete.writer';
 import { HubspotBatchWriter } from './hubspot-batch.writer';
 import { HubspotCreateSettler } from './hubspot-create.settler';
 import { HubspotHttpClient } from './hubspot-http.client';
@@ -64,6 +62,7 @@ export class HubspotAdapter implements CrmAdapter {
   readonly #identity: HubspotIdentity;
   readonly #settler: HubspotCreateSettler;
   readonly #batch: HubspotBatchWriter;
+  readonly #deleter: HubspotBatchDeleter;
   readonly #provisioner: HubspotPropertyProvisioner;
   /** Property schema, pre-flight checks and `sync-properties` writes. */
   readonly #properties: HubspotPropertiesApi;
@@ -105,6 +104,11 @@ export class HubspotAdapter implements CrmAdapter {
       this.#identity,
       this.#settler,
       { update: (...args) => this.update(...args) },
+      o.concurrency,
+    );
+    this.#deleter = new HubspotBatchDeleter(
+      this.#api,
+      (req) => this.delete(req),
       o.concurrency,
     );
     this.#provisioner = new HubspotPropertyProvisioner(this.#client, paths);
@@ -195,6 +199,7 @@ export class HubspotAdapter implements CrmAdapter {
           props,
           req.idProperty,
           req.recordKey,
+          req.mayRecreate,
         );
       return await this.firstWrite(type, props, req.idProperty, req.recordKey);
     } catch (error) {
@@ -229,17 +234,11 @@ export class HubspotAdapter implements CrmAdapter {
     );
   }
 
-  async batchDelete(req: {
-    objectType: string;
-    crmIds: string[];
-  }): Promise<void> {
-    const type = objectTypeOf(req.objectType);
-    const ids = [...new Set(req.crmIds.filter((id) => id))];
-    await mapLimited(
-      chunk(ids, HUBSPOT_MAX_BATCH_INPUTS),
-      this.#options.concurrency,
-      (part) => this.#api.archiveMany(type, part),
-    );
+  /** Per 100 ids: one batch/read for the merge guard, one batch/archive. */
+  async batchDelete(
+    req: CrmBatchDeleteRequest,
+  ): Promise<CrmBatchDeleteResult[]> {
+    return this.#deleter.delete(objectTypeOf(req.objectType), req);
   }
 
   async batchUpsert(
@@ -333,7 +332,8 @@ export class HubspotAdapter implements CrmAdapter {
   /**
    * PATCH a known id. HubSpot answers a merged id with the merged record's new id (returned, so
    * the state moves to it); a 404 means the record was deleted there: written again as a first
-   * write, and logged so a re-creation is never silent.
+   * write, and logged so a re-creation is never silent — unless `mayRecreate` says the record
+   * was deleted locally meanwhile.
    */
   private async update(
     type: string,
@@ -341,6 +341,7 @@ export class HubspotAdapter implements CrmAdapter {
     props: HubspotProperties,
     idProperty: string | undefined,
     recordKey: string | undefined,
+    mayRecreate?: () => Promise<boolean>,
   ): Promise<string> {
     const where = `${this.#crmName}: ${type} ${crmId}`;
     try {
@@ -352,6 +353,10 @@ export class HubspotAdapter implements CrmAdapter {
       return id;
     } catch (error) {
       if (!(error instanceof CrmNotFoundError)) throw error;
+      if (mayRecreate && !(await mayRecreate()))
+        throw new CrmNotFoundError(
+          `${where} no longer exists in HubSpot and was deleted locally; not written again`,
+        );
     }
     const id = await this.firstWrite(type, props, idProperty, recordKey);
     this.warn(`${where} no longer exists in HubSpot; written again as ${id}`);
