@@ -25,18 +25,10 @@ import { PayloadPreparer, Prepared } from './payload-preparer.service';
 import { errorMessage } from './redact.util';
 import { SyncStateKey, SyncStateStore } from './sync-state.store';
 
-export type { SyncContext } from './dependency-gate.service';
-
 /** Records per adapter call (HubSpot's batch limit). */
 const MAX_BATCH = 100;
 /** Rounds of waiting for records a concurrent caller holds before they fail (not counted). */
 const LEASE_ROUNDS = 3;
-
-export type {
-  SyncFollowUp,
-  SyncRunOptions,
-  SyncRunResult,
-} from './sync-run.interface';
 
 /**
  * The sync algorithm for any number of records of one entity: dependency gate, serialize, digest
@@ -73,9 +65,6 @@ export class SyncEngine {
   }
   loadMany(config: EntitySyncConfig, ids: string[]): Promise<any[]> {
     return this.loader.loadMany(config, ids);
-  }
-  mirrorsOf(config: EntitySyncConfig): string[] {
-    return this.pusher.mirrorsOf(config);
   }
 
   /** `syncMany([entity])`. */
@@ -162,7 +151,7 @@ export class SyncEngine {
     this.monitor?.notModified(
       config,
       candidates
-        .filter((c) => outcomes.has(c.entity))
+        .filter((c) => outcomes.get(c.entity)?.status === 'not_modified')
         .map((c) => ({
           resourceId: c.key.resourceId,
           crmId: outcomes.get(c.entity)!.crmId ?? null,

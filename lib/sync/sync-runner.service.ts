@@ -3,7 +3,8 @@ import { ETLIFY_SYNC_PRODUCER } from '../etlify.constants';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
 import type { SyncJobProducer } from '../interfaces/sync-job-producer.interface';
 import type { SyncOutcome } from '../interfaces/sync-outcome.interface';
-import { SyncEngine, SyncRunResult } from './sync-engine.service';
+import { SyncEngine } from './sync-engine.service';
+import type { SyncRunResult } from './sync-run.interface';
 
 /**
  * Runs the engine and schedules what it leaves: with a queue, follow-ups (parents a record waits
