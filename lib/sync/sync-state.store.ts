@@ -1,49 +1,26 @@
-import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { In, Not, Repository } from 'typeorm';
+import { In, Not } from 'typeorm';
 import { selectTree } from './find-options.util';
-import { SYNC_LEASE_MS, SYNC_LEASE_POLL_MS } from '../etlify.constants';
-import { sleep } from '../util/sleep.util';
 import { CrmRegistry } from '../registry/crm.registry';
 import {
   CrmSyncState,
   CrmSynchronisation,
   TOMBSTONE,
 } from './crm-synchronisation.entity';
+import { Injectable } from '@nestjs/common';
+import { SyncStateTombstones } from './state/sync-state.tombstones';
+import { keepTombstone, SyncStateKey } from './state/sync-state.table';
 
-export interface SyncStateKey {
-  crmName: string;
-  resourceType: string;
-  resourceId: string;
-}
-
-/** Which dead letters to read. */
-export interface DeadLetterFilter {
-  crmName?: string;
-  resourceTypes?: string[];
-  category?: string;
-  limit: number;
-  afterId?: number;
-}
-
-/** SQL for `state`: `next`, except on a tombstone, which stays one until its delete is settled. */
-const keepTombstone = (next: CrmSyncState) => () =>
-  `CASE WHEN state = '${TOMBSTONE}' THEN state ELSE '${next}' END`;
+export type { DeadLetterFilter, SyncStateKey } from './state/sync-state.table';
 
 /**
- * Reads and writes `crm_synchronisations`. Every write is a single statement (no transaction is
- * held across a CRM call); concurrent syncs of one record are serialized by a short lease.
+ * Reads and writes `crm_synchronisations`: the one class that does (its layers are in ./state).
+ * Every write is a single statement (no transaction is held across a CRM call); concurrent syncs of
+ * one record are serialized by a short lease.
  */
 @Injectable()
-export class SyncStateStore {
-  constructor(private readonly registry: CrmRegistry) {}
-
-  get repository(): Repository<CrmSynchronisation> {
-    return this.registry.dataSource.getRepository(CrmSynchronisation);
-  }
-
-  find(key: SyncStateKey): Promise<CrmSynchronisation | null> {
-    return this.repository.findOneBy({ ...key });
+export class SyncStateStore extends SyncStateTombstones {
+  constructor(registry: CrmRegistry) {
+    super(registry);
   }
 
   /** The state row of a record, created (pending) when missing; safe under concurrency. */
@@ -63,28 +40,6 @@ export class SyncStateStore {
         `could not create sync state for ${key.resourceType}#${key.resourceId}`,
       );
     return row;
-  }
-
-  /** Takes the record's lease when free or expired; resolves to the token, or null when taken. */
-  async acquireLease(
-    rowId: number,
-    ttlMs = SYNC_LEASE_MS,
-  ): Promise<string | null> {
-    const token = randomUUID();
-    const now = new Date();
-    const result = await this.repository
-      .createQueryBuilder()
-      .update(CrmSynchronisation)
-      .set({
-        leaseToken: token,
-        leaseExpiresAt: new Date(now.getTime() + ttlMs),
-      })
-      .where('id = :id', { id: rowId })
-      .andWhere('(lease_token IS NULL OR lease_expires_at < :now)', { now })
-      // A tombstone is never leased for a sync: the delete wins.
-      .andWhere('state <> :tombstone', { tombstone: TOMBSTONE })
-      .execute();
-    return result.affected === 1 ? token : null;
   }
 
   /** Records a failure, dead-letters after `maxSyncErrors`, releases the lease. Returns the new state. */
@@ -267,31 +222,6 @@ export class SyncStateStore {
     return ids;
   }
 
-  /** Leases many rows with one statement; returns the token and the rows it now owns. */
-  async acquireLeases(
-    rowIds: number[],
-    ttlMs = SYNC_LEASE_MS,
-  ): Promise<{ token: string; rows: Map<number, CrmSynchronisation> }> {
-    const token = randomUUID();
-    const rows = new Map<number, CrmSynchronisation>();
-    if (!rowIds.length) return { token, rows };
-    const now = new Date();
-    await this.repository
-      .createQueryBuilder()
-      .update(CrmSynchronisation)
-      .set({
-        leaseToken: token,
-        leaseExpiresAt: new Date(now.getTime() + ttlMs),
-      })
-      .where('id IN (:...ids)', { ids: rowIds })
-      .andWhere('(lease_token IS NULL OR lease_expires_at < :now)', { now })
-      .andWhere('state <> :tombstone', { tombstone: TOMBSTONE })
-      .execute();
-    for (const row of await this.repository.findBy({ leaseToken: token }))
-      rows.set(row.id, row);
-    return { token, rows };
-  }
-
   /** Successes of one batch, written in one statement per 200 rows (never held across a CRM call). */
   async markManySynced(
     token: string,
@@ -375,75 +305,6 @@ export class SyncStateStore {
     }
   }
 
-  /** Whether a row other than `exceptRowId` (of these resource types) maps to one of `crmIds`. */
-  async heldByOthers(
-    crmName: string,
-    resourceTypes: string[],
-    crmIds: string[],
-    exceptRowId: number,
-  ): Promise<boolean> {
-    if (!crmIds.length) return false;
-    const rows = await this.repository.find({
-      where: { crmName, resourceType: In(resourceTypes), crmId: In(crmIds) },
-      select: selectTree(['id']),
-      take: 2,
-    });
-    return rows.some((row) => row.id !== exceptRowId);
-  }
-
-  async remove(rowId: number): Promise<void> {
-    await this.repository.delete({ id: rowId });
-  }
-
-  /** How many of these records are leased right now (a lapsed lease does not count). */
-  async countLeased(
-    crmName: string,
-    resourceType: string,
-    resourceIds: string[],
-  ): Promise<number> {
-    let count = 0;
-    for (let i = 0; i < resourceIds.length; i += 500) {
-      count += await this.repository
-        .createQueryBuilder('s')
-        .where('s.crm_name = :crmName AND s.resource_type = :resourceType', {
-          crmName,
-          resourceType,
-        })
-        .andWhere('s.resource_id IN (:...ids)', {
-          ids: resourceIds.slice(i, i + 500),
-        })
-        .andWhere('s.lease_token IS NOT NULL AND s.lease_expires_at >= :now', {
-          now: new Date(),
-        })
-        .getCount();
-    }
-    return count;
-  }
-
-  /** Resolves when none of these records is leased (or after one lease's lifetime and a margin). */
-  async waitForLeases(
-    crmName: string,
-    resourceType: string,
-    resourceIds: string[],
-  ): Promise<void> {
-    const deadline = Date.now() + SYNC_LEASE_MS + 5_000;
-    while (
-      Date.now() < deadline &&
-      (await this.countLeased(crmName, resourceType, resourceIds)) > 0
-    )
-      await sleep(SYNC_LEASE_POLL_MS * 4);
-  }
-
-  /** Extends every lease held under `token` (a live caller keeps what it owns; a dead one lets it lapse). */
-  async renewLeases(token: string, ttlMs = SYNC_LEASE_MS): Promise<void> {
-    await this.repository
-      .createQueryBuilder()
-      .update(CrmSynchronisation)
-      .set({ leaseExpiresAt: new Date(Date.now() + ttlMs) })
-      .where('lease_token = :token', { token })
-      .execute();
-  }
-
   /** CRM ids of records of one type (absent: no state row; null: no CRM id yet), 500 per statement. */
   async crmIdsOf(
     crmName: string,
@@ -464,285 +325,5 @@ export class SyncStateStore {
       for (const row of rows) out.set(row.resourceId, row.crmId);
     }
     return out;
-  }
-
-  async releaseLease(rowId: number, token: string): Promise<void> {
-    await this.repository
-      .createQueryBuilder()
-      .update(CrmSynchronisation)
-      .set({ leaseToken: null, leaseExpiresAt: null })
-      .where('id = :id AND lease_token = :token', { id: rowId, token })
-      .execute();
-  }
-
-  // ---- Operations: reads for explain, dead letters and status; failure details; discards ----
-
-  /** State rows per CRM, entity and state. */
-  async countByState(): Promise<
-    Array<{
-      crmName: string;
-      resourceType: string;
-      state: string;
-      count: number;
-    }>
-  > {
-    const rows = await this.repository
-      .createQueryBuilder('s')
-      .select('s.crm_name', 'crmName')
-      .addSelect('s.resource_type', 'resourceType')
-      .addSelect('s.state', 'state')
-      .addSelect('COUNT(*)', 'count')
-      .groupBy('s.crm_name')
-      .addGroupBy('s.resource_type')
-      .addGroupBy('s.state')
-      .getRawMany<{
-        crmName: string;
-        resourceType: string;
-        state: string;
-        count: unknown;
-      }>();
-    return rows.map((row) => ({ ...row, count: Number(row.count) }));
-  }
-
-  /** Dead-lettered rows, oldest id first, after `afterId` (keyset paging). */
-  findDeadLetters(filter: DeadLetterFilter): Promise<CrmSynchronisation[]> {
-    const qb = this.deadLetterQuery(filter).orderBy('s.id', 'ASC');
-    if (filter.afterId !== undefined)
-      qb.andWhere('s.id > :afterId', { afterId: filter.afterId });
-    return qb.take(filter.limit).getMany();
-  }
-
-  countDeadLetters(
-    filter: Omit<DeadLetterFilter, 'limit' | 'afterId'>,
-  ): Promise<number> {
-    return this.deadLetterQuery(filter).getCount();
-  }
-
-  /** Category and correlation id of the failure `markFailed` just recorded. */
-  async recordFailureDetails(
-    key: SyncStateKey,
-    details: { category: string; correlationId: string | null },
-  ): Promise<void> {
-    await this.repository.update(
-      { ...key },
-      {
-        lastErrorCategory: details.category.slice(0, 32),
-        lastCorrelationId: details.correlationId?.slice(0, 128) ?? null,
-      },
-    );
-  }
-
-  /**
-   * Takes a dead letter out of the list, keeping why. Stamped as covered now (with the current
-   * serializer version) so the stale finder leaves it alone until the record changes.
-   */
-  async discard(
-    rowId: number,
-    reason: string,
-    at: Date,
-    serializerVersion: number | null,
-  ): Promise<boolean> {
-    const result = await this.repository.update(
-      { id: rowId, state: 'dead' },
-      {
-        state: 'discarded',
-        // A change after the discard gets the full maxSyncErrors attempts again.
-        errorCount: 0,
-        discardReason: reason,
-        discardedAt: at,
-        lastSyncedAt: at,
-        serializerVersion,
-      },
-    );
-    return result.affected === 1;
-  }
-
-  /** Puts one dead letter back (error count reset); false when the row is not dead. */
-  async revive(rowId: number): Promise<boolean> {
-    const result = await this.repository.update(
-      { id: rowId, state: In(['dead', 'discarded']) },
-      { state: 'error', errorCount: 0, discardReason: null, discardedAt: null },
-    );
-    return result.affected === 1;
-  }
-
-  private deadLetterQuery(filter: Omit<DeadLetterFilter, 'limit' | 'afterId'>) {
-    const qb = this.repository
-      .createQueryBuilder('s')
-      .where('s.state = :state', { state: 'dead' });
-    if (filter.crmName)
-      qb.andWhere('s.crm_name = :crm', { crm: filter.crmName });
-    if (filter.resourceTypes)
-      qb.andWhere('s.resource_type IN (:...types)', {
-        types: filter.resourceTypes.length ? filter.resourceTypes : [''],
-      });
-    if (filter.category)
-      qb.andWhere('s.last_error_category = :category', {
-        category: filter.category,
-      });
-    return qb;
-  }
-
-  // ---- Tombstones: deletes that win over syncs (SyncDeleteService) ----
-
-  /**
-   * Marks the rows of these records as tombstones (a fresh one starts with no errors) and returns
-   * them. A record without a row has nothing in the CRM to delete.
-   */
-  async markTombstones(
-    crmName: string,
-    resourceType: string,
-    resourceIds: string[],
-  ): Promise<CrmSynchronisation[]> {
-    const rows: CrmSynchronisation[] = [];
-    const unique = [...new Set(resourceIds)];
-    for (let i = 0; i < unique.length; i += 500) {
-      const where = {
-        crmName,
-        resourceType,
-        resourceId: In(unique.slice(i, i + 500)),
-      };
-      await this.repository.update(
-        { ...where, state: Not(TOMBSTONE) },
-        { state: TOMBSTONE, errorCount: 0 },
-      );
-      rows.push(...(await this.repository.findBy(where)));
-    }
-    return rows;
-  }
-
-  /** Tombstones of one type, oldest first after `afterId`: retried ones (`dead: false`) or dead-lettered. */
-  findTombstones(
-    crmName: string,
-    resourceType: string,
-    options: {
-      maxErrors: number;
-      dead: boolean;
-      afterId: number;
-      limit: number;
-    },
-  ): Promise<CrmSynchronisation[]> {
-    return this.repository
-      .createQueryBuilder('s')
-      .where('s.crm_name = :crmName AND s.resource_type = :resourceType', {
-        crmName,
-        resourceType,
-      })
-      .andWhere('s.state = :tombstone', { tombstone: TOMBSTONE })
-      .andWhere(`s.error_count ${options.dead ? '>=' : '<'} :max`, {
-        max: options.maxErrors,
-      })
-      .andWhere('s.id > :afterId', { afterId: options.afterId })
-      .orderBy('s.id', 'ASC')
-      .take(options.limit)
-      .getMany();
-  }
-
-  /** Leases tombstones only (free or lapsed leases); returns the token and the rows it now owns. */
-  async leaseTombstones(
-    rowIds: number[],
-    ttlMs = SYNC_LEASE_MS,
-  ): Promise<{ token: string; rows: CrmSynchronisation[] }> {
-    const token = randomUUID();
-    if (!rowIds.length) return { token, rows: [] };
-    const now = new Date();
-    for (let i = 0; i < rowIds.length; i += 500) {
-      await this.repository
-        .createQueryBuilder()
-        .update(CrmSynchronisation)
-        .set({
-          leaseToken: token,
-          leaseExpiresAt: new Date(now.getTime() + ttlMs),
-        })
-        .where('id IN (:...ids)', { ids: rowIds.slice(i, i + 500) })
-        .andWhere('state = :tombstone', { tombstone: TOMBSTONE })
-        .andWhere('(lease_token IS NULL OR lease_expires_at < :now)', { now })
-        .execute();
-    }
-    return { token, rows: await this.repository.findBy({ leaseToken: token }) };
-  }
-
-  /** Forgets tombstones whose CRM delete is settled, while their lease is still ours. */
-  async removeTombstones(rowIds: number[], token: string): Promise<void> {
-    for (let i = 0; i < rowIds.length; i += 500) {
-      await this.repository.delete({
-        id: In(rowIds.slice(i, i + 500)),
-        leaseToken: token,
-      });
-    }
-  }
-
-  /** A CRM delete failed: the tombstone stays, with the error (counted or not), its lease released. */
-  async markDeleteFailed(
-    rowIds: number[],
-    token: string,
-    error: string,
-    counted: boolean,
-  ): Promise<void> {
-    for (let i = 0; i < rowIds.length; i += 500) {
-      await this.repository
-        .createQueryBuilder()
-        .update(CrmSynchronisation)
-        .set({
-          lastError: error.slice(0, 4000),
-          ...(counted ? { errorCount: () => 'error_count + 1' } : {}),
-          leaseToken: null,
-          leaseExpiresAt: null,
-        })
-        .where('id IN (:...ids)', { ids: rowIds.slice(i, i + 500) })
-        .andWhere('lease_token = :token', { token })
-        .execute();
-    }
-  }
-
-  /** Dead-lettered tombstones of one type get their attempts back; returns how many. */
-  async reviveTombstones(
-    crmName: string,
-    resourceType: string,
-    maxErrors: number,
-  ): Promise<number> {
-    const result = await this.repository
-      .createQueryBuilder()
-      .update(CrmSynchronisation)
-      .set({ errorCount: 0 })
-      .where('crm_name = :crmName AND resource_type = :resourceType', {
-        crmName,
-        resourceType,
-      })
-      .andWhere('state = :tombstone AND error_count >= :max', {
-        tombstone: TOMBSTONE,
-        max: maxErrors,
-      })
-      .execute();
-    return result.affected ?? 0;
-  }
-
-  /** CRM ids among `crmIds` that a live row (not a tombstone) of these resource types maps to. */
-  async liveHolders(
-    crmName: string,
-    resourceTypes: string[],
-    crmIds: string[],
-  ): Promise<Set<string>> {
-    const held = new Set<string>();
-    const unique = [...new Set(crmIds)];
-    for (let i = 0; i < unique.length; i += 500) {
-      const rows = await this.repository.find({
-        where: {
-          crmName,
-          resourceType: In(resourceTypes),
-          crmId: In(unique.slice(i, i + 500)),
-          state: Not(TOMBSTONE),
-        },
-        select: selectTree(['crmId']),
-      });
-      for (const row of rows) if (row.crmId) held.add(row.crmId);
-    }
-    return held;
-  }
-
-  /** Whether a record has a row that is not a tombstone (a CRM write may re-create it). */
-  async isLive(key: SyncStateKey): Promise<boolean> {
-    const row = await this.find(key);
-    return !!row && row.state !== TOMBSTONE;
   }
 }

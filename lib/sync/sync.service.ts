@@ -1,6 +1,4 @@
-import { selectTree } from './find-options.util';
 import { Inject, Injectable, Optional, Type } from '@nestjs/common';
-import { In } from 'typeorm';
 import { CaptureDrain } from '../capture/capture-drain.service';
 import { ETLIFY_STALE_SYNCER, ETLIFY_SYNC_PRODUCER } from '../etlify.constants';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
@@ -151,25 +149,14 @@ export class SyncService {
     const configs = this.selectConfigs(options);
     let count = 0;
     for (const config of configs) {
-      const dead = await this.store.repository.find({
-        where: {
-          crmName: config.crm,
-          resourceType: config.resourceType,
-          state: 'dead',
-        },
-        select: selectTree(['id', 'resourceId']),
-      });
-      if (!dead.length) continue;
-      await this.store.repository.update(
-        { id: In(dead.map((row) => row.id)) },
-        { state: 'error', errorCount: 0 },
+      const dead = await this.store.reviveDeadLetters(
+        config.crm,
+        config.resourceType,
       );
+      if (!dead.length) continue;
       count += dead.length;
       if (this.producer && this.registry.getCrm(config.crm).enabled) {
-        await this.producer.enqueueMany(
-          config,
-          dead.map((row) => row.resourceId),
-        );
+        await this.producer.enqueueMany(config, dead);
       }
     }
     const tombstones = await this.deletes.retryTombstones(configs, {
