@@ -1,5 +1,6 @@
 import type { ModulePartsBuilder } from '../module-parts.interface';
 import { CaptureDrain } from './capture-drain.service';
+import { CaptureDelivery } from './capture-delivery.service';
 import { CaptureService } from './capture.service';
 
 /**
@@ -8,5 +9,5 @@ import { CaptureService } from './capture.service';
  * is what `SyncService.idle()` waits on.
  */
 export const captureModuleParts: ModulePartsBuilder = () => ({
-  providers: [CaptureDrain, CaptureService],
+  providers: [CaptureDrain, CaptureDelivery, CaptureService],
 });

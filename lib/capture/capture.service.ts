@@ -1,10 +1,8 @@
 import {
   BeforeApplicationShutdown,
-  Inject,
   Injectable,
   Logger,
   OnApplicationBootstrap,
-  Optional,
 } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
@@ -12,19 +10,12 @@ import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata';
 import type { RelationMetadata } from 'typeorm/metadata/RelationMetadata';
 import {
   CAPTURE_DRAIN_TIMEOUT_MS,
-  CAPTURE_ENQUEUE_GRACE_MS,
-  DEFAULT_ENQUEUE_TIMEOUT_MS,
   CAPTURE_REGISTRATION,
-  ETLIFY_SYNC_PRODUCER,
 } from '../etlify.constants';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
-import type { SyncJobProducer } from '../interfaces/sync-job-producer.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { findRelatedOwnerIds, relatedId } from '../sync/dependants.util';
 import { errorMessage } from '../sync/redact.util';
-import { SyncEngine } from '../sync/sync-engine.service';
-import { SyncService } from '../sync/sync.service';
-import { withTimeout } from '../queue/queue.util';
 import { crmTypeKey } from '../util/crm-key.util';
 import {
   CapturePlan as Plan,
@@ -33,6 +24,7 @@ import {
   syncRank,
 } from './capture-plan.util';
 import { ChangeSet } from './capture-buffer.util';
+import { CaptureDelivery } from './capture-delivery.service';
 import { CaptureDrain } from './capture-drain.service';
 import {
   CaptureSink,
@@ -82,12 +74,8 @@ export class CaptureService
 
   constructor(
     private readonly registry: CrmRegistry,
-    private readonly engine: SyncEngine,
-    private readonly syncService: SyncService,
     private readonly drain: CaptureDrain,
-    @Optional()
-    @Inject(ETLIFY_SYNC_PRODUCER)
-    private readonly producer?: SyncJobProducer,
+    private readonly delivery: CaptureDelivery,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -316,23 +304,12 @@ export class CaptureService
       () => {
         const next = current.pending!;
         current.pending = undefined;
-        return this.runPlan(next);
+        return this.delivery.deliver(next);
       },
     );
     current.tail = work;
     this.drain.track(work);
     return work;
-  }
-
-  private async runPlan(plan: Plan): Promise<void> {
-    try {
-      if (this.producer) await this.enqueue(plan);
-      else await this.syncInline(plan);
-    } catch (error) {
-      this.logger.error(
-        `capture: ${plan.config.resourceType} → ${plan.config.crm} (${plan.upserts.length + plan.deletes.length} record(s)): ${errorMessage(error)}; the stale sweeper will catch up`,
-      );
-    }
   }
 
   /** Adds the records that list a changed record in their `dependencies`, in bulk per relation. */
@@ -360,53 +337,6 @@ export class CaptureService
         }
       }
       frontier = next;
-    }
-  }
-
-  private async enqueue(plan: {
-    config: EntitySyncConfig;
-    upserts: string[];
-    deletes: string[];
-  }): Promise<void> {
-    const producer = this.producer!;
-    const queue = this.registry.options.queue;
-    const ms =
-      (queue ? queue.enqueueTimeoutMs : DEFAULT_ENQUEUE_TIMEOUT_MS) +
-      CAPTURE_ENQUEUE_GRACE_MS;
-    if (plan.upserts.length)
-      await withTimeout(
-        producer.enqueueMany(plan.config, plan.upserts),
-        ms,
-        'enqueue syncs',
-      );
-    if (plan.deletes.length)
-      await withTimeout(
-        producer.enqueueDeletes(plan.config, plan.deletes),
-        ms,
-        'enqueue deletes',
-      );
-  }
-
-  private async syncInline(plan: {
-    config: EntitySyncConfig;
-    upserts: string[];
-    deletes: string[];
-  }): Promise<void> {
-    const { config } = plan;
-    if (plan.upserts.length) {
-      // Reloaded after the commit: the payload is computed from committed data only.
-      const entities = await this.engine.loadMany(config, plan.upserts);
-      if (entities.length) await this.engine.syncMany(config, entities);
-    }
-    for (const id of plan.deletes) {
-      try {
-        await this.syncService.deleteById(config, id);
-      } catch (error) {
-        // deleteById recorded the failure on the state row, which keeps the CRM id for a retry.
-        this.logger.error(
-          `capture: delete ${config.resourceType}#${id} → ${config.crm}: ${errorMessage(error)}`,
-        );
-      }
     }
   }
 }
