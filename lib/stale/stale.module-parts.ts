@@ -1,6 +1,9 @@
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { ModulePartsBuilder } from '../module-parts.interface';
 import { EtlifyStaleSweep } from './etlify-stale-sweep.entity';
+import { StaleBackfillService } from './stale-backfill.service';
+import { StaleDryRunService } from './stale-dry-run.service';
+import { StaleMarksService } from './stale-marks.service';
 import { StaleRecordFinder } from './stale-record.finder';
 import { StaleSyncService } from './stale-sync.service';
 import { StaleSweeper } from './stale.sweeper';
@@ -12,6 +15,13 @@ import { StaleSweeper } from './stale.sweeper';
  */
 export const staleModuleParts: ModulePartsBuilder = (extras) => ({
   imports: [TypeOrmModule.forFeature([EtlifyStaleSweep], extras.dataSource)],
-  providers: [StaleRecordFinder, StaleSyncService, StaleSweeper],
+  providers: [
+    StaleRecordFinder,
+    StaleMarksService,
+    StaleBackfillService,
+    StaleDryRunService,
+    StaleSyncService,
+    StaleSweeper,
+  ],
   exports: [StaleSweeper],
 });

@@ -1060,4 +1060,74 @@ export class SyncEngine {
     }
     return rows;
   }
+
+  /**
+   * The dry run: what `syncMany` would decide for these records, through the same preparation
+   * (dependencies resolved, the real `crmIdOf`, the same digest), with no CRM call and no write.
+   * `synced` means the record would be pushed: an update when `crmId` is set, else a create. A
+   * record waiting for a dependency without a CRM id is pushed once that dependency is created.
+   */
+  async preview(
+    config: EntitySyncConfig,
+    entities: any[],
+  ): Promise<SyncOutcome[]> {
+    const crm = this.registry.getCrm(config.crm);
+    if (!crm.enabled)
+      return entities.map(() => ({ crm: crm.name, status: 'disabled' }));
+    const dependencies = this.dependencyRelationsOf(config).length
+      ? await this.resolveDependencies(config, entities)
+      : undefined;
+    const ids = entities.map((entity) => {
+      try {
+        return this.resourceId(config, entity);
+      } catch (error) {
+        return error as Error;
+      }
+    });
+    const rows = await this.store.findMany(
+      config.crm,
+      config.resourceType,
+      ids.filter((id): id is string => typeof id === 'string'),
+    );
+    const outcomes: SyncOutcome[] = [];
+    for (const [index, entity] of entities.entries()) {
+      const id = ids[index];
+      if (typeof id !== 'string') {
+        outcomes.push({ crm: crm.name, status: 'error', error: id.message });
+        continue;
+      }
+      if (config.options.syncIf && !config.options.syncIf(entity)) {
+        outcomes.push({ crm: crm.name, status: 'skipped' });
+        continue;
+      }
+      const row = rows.get(id);
+      const pushed: SyncOutcome = {
+        crm: crm.name,
+        status: 'synced',
+        ...(row?.crmId ? { crmId: row.crmId } : {}),
+      };
+      const refs = dependencies?.get(entity) ?? [];
+      if (refs.some((ref) => ref.waitable && !ref.crmId)) {
+        outcomes.push(pushed);
+        continue;
+      }
+      try {
+        // prepare() without its failure bookkeeping, which writes.
+        const payload = await config.serializer.toCrmPayload(
+          entity,
+          this.serializeContext(config, refs),
+        );
+        assertValidPayload(payload, config.serializer.constructor.name);
+        const digest = this.registry.options.digest(payload);
+        outcomes.push((row && this.unchanged(config, row, digest)) ?? pushed);
+      } catch (error) {
+        outcomes.push({
+          crm: crm.name,
+          status: 'error',
+          error: errorMessage(error),
+        });
+      }
+    }
+    return outcomes;
+  }
 }
