@@ -61,6 +61,7 @@ interface CaseResult {
   records: number;
   ms: number;
   synced: number;
+  errors: number;
   calls: number;
   writeCalls: number;
   rejected429: number;
@@ -107,7 +108,7 @@ async function runCase(concurrency: number): Promise<CaseResult> {
     const ds = app.get(DataSource);
     const table = `"${(db.options as { schema: string }).schema}"."backfill_contacts"`;
     await ds.query(
-      `INSERT INTO ${table} (email, name) SELECT 'c' || g || '@backfill.test', 'Contact ' || g FROM generate_series(1, ${N}) g`,
+      `INSERT INTO ${table} (email, name) SELECT 'c' || g || '@backfill-bench.com', 'Contact ' || g FROM generate_series(1, ${N}) g`,
     );
     await ds.query(`ANALYZE ${table}`);
     let pages = 0;
@@ -124,6 +125,7 @@ async function runCase(concurrency: number): Promise<CaseResult> {
       records: stats.total,
       ms,
       synced: stats.synced ?? 0,
+      errors: stats.errors,
       calls: sandbox.requests.length,
       writeCalls: writes.length,
       rejected429: sandbox.rejected429(),
@@ -177,6 +179,7 @@ export async function backfillBench(): Promise<void> {
           : `concurrency ${concurrency} (pipelined)`,
       records: r.records,
       synced: r.synced,
+      errors: r.errors,
       'CRM records': r.crmRecords,
       s: +(r.ms / 1000).toFixed(1),
       'rec/s': Math.round(perSecond),

@@ -54,6 +54,7 @@ export class StaleBackfillService {
           this.store.crmIdsOf(config.crm, config.resourceType, ids),
         ]);
         const batches: Array<Promise<void>> = [];
+        const verified: string[] = [];
         for (const batch of chunks(entities, CRM_BATCH)) {
           await slots.take();
           if (failure) {
@@ -61,23 +62,36 @@ export class StaleBackfillService {
             break;
           }
           batches.push(
-            this.syncBatch(config, batch, crmIds, startedAt, stats)
+            this.syncBatch(config, batch, crmIds, verified, stats)
               .then((pushed) => {
                 calls += batched ? Math.ceil(pushed / CRM_BATCH) : pushed;
               })
               .finally(() => slots.give()),
           );
         }
-        const page: Promise<void> = Promise.all(batches).then(
-          () => {
-            running.delete(page);
-            if (!failure) options.onPage(ids.length);
-          },
-          (error: unknown) => {
-            running.delete(page);
-            failure ??= { error };
-          },
-        );
+        // Settled, not all: a failed batch must not leave its page's other batches running unawaited.
+        const page: Promise<void> = Promise.allSettled(batches)
+          .then(async (results) => {
+            for (const result of results)
+              if (result.status === 'rejected') throw result.reason;
+            // The digest guard writes nothing for a record found unchanged on the one-by-one path.
+            await this.store.touchVerified(
+              config.crm,
+              config.resourceType,
+              verified,
+              startedAt,
+            );
+          })
+          .then(
+            () => {
+              running.delete(page);
+              if (!failure) options.onPage(ids.length);
+            },
+            (error: unknown) => {
+              running.delete(page);
+              failure ??= { error };
+            },
+          );
         running.add(page);
       }
     } finally {
@@ -88,16 +102,15 @@ export class StaleBackfillService {
     return calls;
   }
 
-  /** One engine call (one CRM batch); tallies its outcomes and stamps the records found unchanged. */
+  /** One engine call (one CRM batch); tallies its outcomes, collects the records found unchanged. */
   private async syncBatch(
     config: EntitySyncConfig,
     entities: any[],
     crmIds: Map<string, string | null>,
-    startedAt: Date,
+    verified: string[],
     stats: StaleSweepEntityStats,
   ): Promise<number> {
     const outcomes = await this.engine.syncMany(config, entities);
-    const verified: string[] = [];
     let pushed = 0;
     outcomes.forEach((outcome, index) => {
       const id = this.engine.resourceId(config, entities[index]);
@@ -129,13 +142,6 @@ export class StaleBackfillService {
           break;
       }
     });
-    // The digest guard writes nothing for a record found unchanged on the one-by-one path.
-    await this.store.touchVerified(
-      config.crm,
-      config.resourceType,
-      verified,
-      startedAt,
-    );
     return pushed;
   }
 }
