@@ -248,34 +248,35 @@ describe.each(DIALECTS)(
       const row = await states.findOneByOrFail({ resourceType: 'Member' });
       expect(row).toMatchObject({ state: 'error', errorCount: 1 });
       expect(row.lastSyncedAt!.getTime()).toBe(failedAt.getTime());
-      it('pipelined backfill: every record once, progress after each page, bad concurrency refused', async () => {
-        const members = ds.getRepository(Member);
-        await members.insert(
-          Array.from({ length: 250 }, (_, i) => ({
-            email: `p${i}@pipeline.test`,
-            name: `p${i}`,
-          })),
-        );
-        const progress: number[] = [];
-        const stats = await sync.syncStale({
-          entities: [Member],
-          batchSize: 120,
-          concurrency: 3,
-          onProgress: (p) => progress.push(p.processed),
-        });
-        expect(stats).toMatchObject({ total: 250, synced: 250, created: 250 });
-        expect(progress).toHaveLength(3);
-        expect(progress[progress.length - 1]).toBe(250);
-        expect(new Set(emails()).size).toBe(250);
-        expect(
-          await states.countBy({ resourceType: 'Member', state: 'synced' }),
-        ).toBe(250);
-        await expect(
-          sync.syncStale({ entities: [Member], concurrency: 0 }),
-        ).rejects.toThrow(
-          'syncStale: concurrency must be a positive integer, got 0',
-        );
+    });
+
+    it('pipelined backfill: every record once, progress after each page, bad concurrency refused', async () => {
+      const members = ds.getRepository(Member);
+      await members.insert(
+        Array.from({ length: 250 }, (_, i) => ({
+          email: `p${i}@pipeline.test`,
+          name: `p${i}`,
+        })),
+      );
+      const progress: number[] = [];
+      const stats = await sync.syncStale({
+        entities: [Member],
+        batchSize: 120,
+        concurrency: 3,
+        onProgress: (p) => progress.push(p.processed),
       });
+      expect(stats).toMatchObject({ total: 250, synced: 250, created: 250 });
+      expect(progress).toHaveLength(3);
+      expect(progress[progress.length - 1]).toBe(250);
+      expect(new Set(emails()).size).toBe(250);
+      expect(
+        await states.countBy({ resourceType: 'Member', state: 'synced' }),
+      ).toBe(250);
+      await expect(
+        sync.syncStale({ entities: [Member], concurrency: 0 }),
+      ).rejects.toThrow(
+        'syncStale: concurrency must be a positive integer, got 0',
+      );
     });
   },
 );

@@ -6,6 +6,7 @@ import { SyncEngine } from '../sync/sync-engine.service';
 import { SyncStateStore } from '../sync/sync-state.store';
 import { chunks, prefetch, Slots } from './stale-pipeline.util';
 import { loadInOrder } from './stale-records.util';
+import { sqlFamily } from './stale-sql.util';
 
 /** Records per adapter call on the bulk path (HubSpot's batch limit). */
 const CRM_BATCH = 100;
@@ -39,7 +40,12 @@ export class StaleBackfillService {
     options: BackfillOptions,
   ): Promise<number> {
     const batched = !!this.registry.getCrm(config.crm).adapter.batchUpsert;
-    const slots = new Slots(Math.max(1, Math.floor(options.concurrency)));
+    // SQLite: one connection for the whole DataSource, on which two batches' state transactions
+    // would interleave; batches go one at a time there (pages are still read ahead).
+    const single = sqlFamily(this.registry.dataSource) === 'sqlite';
+    const slots = new Slots(
+      single ? 1 : Math.max(1, Math.floor(options.concurrency)),
+    );
     const running = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
     let calls = 0;
