@@ -10,6 +10,7 @@ const BENCHES = [
   'capture-overhead',
   'hubspot-adapter',
   'queue-e2e',
+  'backfill',
   'stale-finder',
   'noop-resync',
   'change-latency',

@@ -9,6 +9,8 @@ export const CRM_NAME_PATTERN = /^[a-z0-9_-]+$/;
 
 export const DEFAULT_MAX_SYNC_ERRORS = 3;
 export const DEFAULT_STALE_BATCH_SIZE = 1000;
+/** Batch calls an inline syncStale keeps in flight (the rate governor still meters each). */
+export const DEFAULT_STALE_CONCURRENCY = 4;
 export const DEFAULT_QUEUE_CONCURRENCY = 5;
 export const DEFAULT_BATCH_WINDOW_MS = 200;
 export const DEFAULT_BATCH_SIZE = 100;

@@ -198,5 +198,11 @@ describe.each(DIALECTS)('etlify sync-stale CLI on %s', (dialect) => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--batch-size must be a positive integer/);
+    const serial = await runCli(
+      ['sync-stale', '--module', MODULE, '--concurrency', '0'],
+      env,
+    );
+    expect(serial.code).toBe(2);
+    expect(serial.stderr).toMatch(/--concurrency must be a positive integer/);
   });
 });

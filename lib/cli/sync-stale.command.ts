@@ -26,6 +26,7 @@ Options:
   --crm <name>         only this CRM
   --entity <Name>      only this entity; repeat or separate with commas
   --batch-size <n>     ids per page (default: staleSweep.batchSize, else 1000)
+  --concurrency <n>    batch calls in flight while the next pages are read (default 4; 1: one at a time)
   --dry-run            report what would be created / updated / unchanged / skipped; no CRM writes
   --full               scan every row (skip the incremental sweep from the high-water mark)
   --async              enqueue jobs instead of syncing inline (needs a queue)
@@ -40,6 +41,7 @@ export const SYNC_STALE_VALUED = [
   'crm',
   'entity',
   'batch-size',
+  'concurrency',
 ] as const;
 export const SYNC_STALE_FLAGS = [
   'dry-run',
@@ -127,6 +129,17 @@ export async function syncStaleCommand(
       `--batch-size must be a positive integer, got "${batchText}"`,
     );
   }
+  const concurrencyText = lastValue(args, 'concurrency');
+  const concurrency =
+    concurrencyText === undefined ? undefined : Number(concurrencyText);
+  if (
+    concurrency !== undefined &&
+    (!Number.isInteger(concurrency) || concurrency < 1)
+  ) {
+    throw new CliUsageError(
+      `--concurrency must be a positive integer, got "${concurrencyText}"`,
+    );
+  }
   const moduleClass = loadModuleClass(file, lastValue(args, 'export'), io.cwd);
   const dryRun = args.flags.has('dry-run');
   const json = args.flags.has('json');
@@ -159,6 +172,7 @@ export async function syncStaleCommand(
       crm: lastValue(args, 'crm'),
       entities: entities.length ? entities : undefined,
       batchSize,
+      concurrency,
       dryRun,
       fullScan: args.flags.has('full'),
       async: args.flags.has('async') ? true : dryRun ? undefined : false,

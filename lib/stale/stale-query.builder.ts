@@ -18,6 +18,8 @@ interface DependencyJoin {
 /** Per entity and CRM: the finder's SQL, built once from metadata (identifiers only, no values). */
 export interface StaleQueryPlan {
   config: EntitySyncConfig;
+  /** Values the statements name besides crm, type, since and after (the discriminator values). */
+  values: Record<string, unknown>;
   /** One page of stale ids after `:{after}` (when `keyset`), `incremental` from `:{since}`. */
   page(options: {
     keyset: boolean;
@@ -97,11 +99,15 @@ export function buildStaleQueryPlan(
     ...dependencies.map((d) => d.exists),
   ].join(' OR ');
   const stale = `(s.${sql.id('id')} IS NULL OR (s.${sql.id('state')} <> 'dead' AND (${synced} IS NULL OR s.${sql.id('state')} = 'error' OR ${changed} OR (s.${sql.id('state')} <> 'skipped' AND ${version}))))`;
+  const { own, values } = ownRows(sql, config.metadata);
   const join = `LEFT JOIN ${S} s ON s.${sql.id('crm_name')} = :{crm} AND s.${sql.id('resource_type')} = :{type} AND s.${sql.id('resource_id')} = ${sql.idAsText(pk)}`;
 
   const candidates = (keyset: boolean) => {
-    const after = (expr: string) => (keyset ? ` AND ${expr} > :{after}` : '');
-    const own = `SELECT t.${sql.id(config.primaryColumn.databaseName)} AS id FROM ${T} t WHERE ${sql.col('t', updated)} > :{since}${after(pk)}`;
+    const after = (expr: string) =>
+      keyset
+        ? ` AND ${expr} > ${sql.textAsId(':{after}', config.primaryColumn)}`
+        : '';
+    const changedRows = `SELECT t.${sql.id(config.primaryColumn.databaseName)} AS id FROM ${T} t WHERE ${sql.col('t', updated)} > :{since}${after(pk)}`;
     const fromState = sql.textAsId(
       `s.${sql.id('resource_id')}`,
       config.primaryColumn,
@@ -111,27 +117,60 @@ export function buildStaleQueryPlan(
     const related = dependencies.map(
       (d) => `SELECT c.id FROM (${d.candidates}) c WHERE 1 = 1${after('c.id')}`,
     );
-    return [own, touched, ...related].join(' UNION ');
+    return [changedRows, touched, ...related].join(' UNION ');
   };
 
   const body = (keyset: boolean, incremental: boolean) => {
     const from = incremental
       ? `FROM (${candidates(keyset)}) c JOIN ${T} t ON ${pk} = c.id`
       : `FROM ${T} t`;
-    const conditions = [stale];
-    if (keyset) conditions.unshift(`${pk} > :{after}`);
+    const conditions = [...own, stale];
+    if (keyset)
+      conditions.unshift(
+        `${pk} > ${sql.textAsId(':{after}', config.primaryColumn)}`,
+      );
     return `${from} ${join} WHERE ${conditions.join(' AND ')}`;
   };
 
   return {
     config,
+    values,
+    // The id as text: a bigint past 2^53 must never pass through a JS number (SQLite returns one).
     page: ({ keyset, incremental, limit }) =>
-      `SELECT ${pk} AS id ${body(keyset, incremental)} ORDER BY ${pk} LIMIT ${Math.max(1, Math.floor(limit))}`,
+      `SELECT ${sql.idAsText(pk)} AS id ${body(keyset, incremental)} ORDER BY ${pk} LIMIT ${Math.max(1, Math.floor(limit))}`,
     count: ({ incremental }) =>
       `SELECT COUNT(*) AS n ${body(false, incremental)}`,
     oldest: () =>
       `SELECT MIN(CASE WHEN ${synced} IS NULL OR ${sql.col('t', updated)} > ${synced} THEN ${sql.col('t', updated)} ELSE ${synced} END) AS oldest ${body(false, false)}`,
   };
+}
+
+/**
+ * Conditions that keep the scan to the entity's own live rows: not soft-deleted (the repository
+ * never loads those, so they would be found on every sweep), and in a single-table hierarchy only
+ * the rows of this entity and its own children (the discriminator), as its repository reads them.
+ */
+function ownRows(
+  sql: StaleSql,
+  metadata: EntityMetadata,
+): { own: string[]; values: Record<string, unknown> } {
+  const own: string[] = [];
+  const values: Record<string, unknown> = {};
+  if (metadata.deleteDateColumn)
+    own.push(`${sql.col('t', metadata.deleteDateColumn)} IS NULL`);
+  const discriminator = metadata.discriminatorColumn;
+  if (discriminator && metadata.tableType === 'entity-child') {
+    const kinds = [
+      metadata.discriminatorValue,
+      ...metadata.childEntityMetadatas.map((child) => child.discriminatorValue),
+    ].filter((kind): kind is string => kind !== undefined);
+    const names = kinds.map((kind, index) => {
+      values[`kind${index}`] = kind;
+      return `:{kind${index}}`;
+    });
+    own.push(`${sql.col('t', discriminator)} IN (${names.join(', ')})`);
+  }
+  return { own, values };
 }
 
 /** The EXISTS test and the candidate query of one dependency, by relation kind. */

@@ -40,7 +40,7 @@ export class StaleRecordFinder {
   ): AsyncGenerator<string[]> {
     const plan = this.plan(config);
     const incremental = !!options.since;
-    let after: unknown = undefined;
+    let after: string | undefined = undefined;
     for (;;) {
       const keyset = after !== undefined;
       const [text, values] = this.sql.bind(
@@ -52,8 +52,9 @@ export class StaleRecordFinder {
         values,
       );
       if (!rows.length) return;
-      after = rows[rows.length - 1].id;
-      yield rows.map((row) => String(row.id));
+      const ids = rows.map((row) => String(row.id));
+      after = ids[ids.length - 1];
+      yield ids;
       if (rows.length < options.batchSize) return;
     }
   }
@@ -102,6 +103,7 @@ export class StaleRecordFinder {
     after: unknown,
   ): Record<string, unknown> {
     const params: Record<string, unknown> = {
+      ...this.plan(config).values,
       crm: config.crm,
       type: config.resourceType,
     };

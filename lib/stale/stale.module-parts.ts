@@ -2,6 +2,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ETLIFY_STALE_SYNCER } from '../etlify.constants';
 import type { ModulePartsBuilder } from '../module-parts.interface';
 import { EtlifyStaleSweep } from './etlify-stale-sweep.entity';
+import { StaleBackfillService } from './stale-backfill.service';
+import { StaleDryRunService } from './stale-dry-run.service';
+import { StaleMarksService } from './stale-marks.service';
 import { StaleRecordFinder } from './stale-record.finder';
 import { StaleSyncService } from './stale-sync.service';
 import { StaleSweeper } from './stale.sweeper';
@@ -15,6 +18,9 @@ export const staleModuleParts: ModulePartsBuilder = (extras) => ({
   imports: [TypeOrmModule.forFeature([EtlifyStaleSweep], extras.dataSource)],
   providers: [
     StaleRecordFinder,
+    StaleMarksService,
+    StaleBackfillService,
+    StaleDryRunService,
     StaleSyncService,
     { provide: ETLIFY_STALE_SYNCER, useExisting: StaleSyncService },
     StaleSweeper,

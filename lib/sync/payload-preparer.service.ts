@@ -48,10 +48,7 @@ export class PayloadPreparer {
     coveredAt: Date,
   ): Promise<Prepared | SyncOutcome> {
     try {
-      const payload = await this.serialize(config, entity, context);
-      assertValidPayload(payload, config.serializer.constructor.name);
-      const digest = this.registry.options.digest(payload);
-      return { entity, key, payload, digest, coveredAt };
+      return await this.compute(config, entity, key, context, coveredAt);
     } catch (error) {
       // A bad record is isolated: its error is recorded, the others go on.
       const message = errorMessage(error);
@@ -79,6 +76,20 @@ export class PayloadPreparer {
         deadLettered: state === 'dead',
       };
     }
+  }
+
+  /** Serialize, validate, digest: no write (the dry run uses it as it is; `prepare` records failures). */
+  async compute(
+    config: EntitySyncConfig,
+    entity: any,
+    key: SyncStateKey,
+    context: SerializeContext,
+    coveredAt: Date,
+  ): Promise<Prepared> {
+    const payload = await this.serialize(config, entity, context);
+    assertValidPayload(payload, config.serializer.constructor.name);
+    const digest = this.registry.options.digest(payload);
+    return { entity, key, payload, digest, coveredAt };
   }
 
   /** `not_modified` when the CRM already holds this digest under the current serializer version. */

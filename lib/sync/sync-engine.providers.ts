@@ -6,6 +6,7 @@ import { PayloadPreparer } from './payload-preparer.service';
 import { SyncEngine } from './sync-engine.service';
 import { SyncRunner } from './sync-runner.service';
 import { SyncDeleteService } from './sync-delete.service';
+import { SyncPreview } from './sync-preview.service';
 import { SyncStateStore } from './sync-state.store';
 
 /** The sync engine and its parts: state store, loader, dependency gate, preparer, pusher, and the runner that schedules follow-ups. */
@@ -18,4 +19,5 @@ export const SYNC_ENGINE_PROVIDERS: Provider[] = [
   SyncEngine,
   SyncRunner,
   SyncDeleteService,
+  SyncPreview,
 ];

@@ -326,4 +326,53 @@ export class SyncStateStore extends SyncStateTombstones {
     }
     return out;
   }
+  /* The stale sync's reads, and its one write, under the engine's rules. */
+
+  /** State rows of records of one type, by resource id (absent: no row), 500 per statement. */
+  async findMany(
+    crmName: string,
+    resourceType: string,
+    resourceIds: string[],
+  ): Promise<Map<string, CrmSynchronisation>> {
+    const out = new Map<string, CrmSynchronisation>();
+    const unique = [...new Set(resourceIds)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.repository.findBy({
+        crmName,
+        resourceType,
+        resourceId: In(unique.slice(i, i + 500)),
+      });
+      for (const row of rows) out.set(row.resourceId, row);
+    }
+    return out;
+  }
+
+  /**
+   * The sweep found these records unchanged as of `at`: their sync time moves forward, so a
+   * touched-but-equal record is not found again. As `touchSynced`: `synced` rows only (an `error`,
+   * `dead`, `buffered` or `skipped` row keeps what its own path wrote), never backward.
+   */
+  async touchVerified(
+    crmName: string,
+    resourceType: string,
+    resourceIds: string[],
+    at: Date,
+  ): Promise<void> {
+    for (let i = 0; i < resourceIds.length; i += 500) {
+      await this.repository
+        .createQueryBuilder()
+        .update(CrmSynchronisation)
+        .set({ lastSyncedAt: at })
+        .where('crm_name = :crmName AND resource_type = :resourceType', {
+          crmName,
+          resourceType,
+        })
+        .andWhere('resource_id IN (:...ids)', {
+          ids: resourceIds.slice(i, i + 500),
+        })
+        .andWhere('state = :state', { state: 'synced' })
+        .andWhere('(last_synced_at IS NULL OR last_synced_at < :at)', { at })
+        .execute();
+    }
+  }
 }

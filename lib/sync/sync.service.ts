@@ -46,6 +46,14 @@ export interface SyncStaleOptions {
   countFirst?: boolean;
   /** Called after each page with the running counts. */
   onProgress?: (progress: StaleProgress) => void;
+  /**
+   * Inline sync: how many batch calls (up to 100 records each) may be in flight at once, while
+   * the next pages are read and serialized. The CRM's rate governor still meters every call, so
+   * this only lets a backfill use the rate budget instead of waiting on each call's latency.
+   * 1 works one batch at a time; on SQLite (one connection) batches always go one at a time.
+   * Default 4.
+   */
+  concurrency?: number;
 }
 
 /** Public entry point: sync, delete and sweep etlified records. */
