@@ -318,6 +318,23 @@ describe.each(DIALECTS)('inline sync on %s', (dialect) => {
     expect(mine().map((r) => r.properties.firstname)).toEqual(['Newer']);
   });
 
+  it('a copy of a record deleted before its first sync is never created in the CRM', async () => {
+    const user = await newUser('gone@example.com');
+    const copy = await users.findOneByOrFail({ id: user.id });
+    await users.remove(user);
+    const outcome = await sync.sync(copy, { crm: 'hubspot' });
+    expect(outcome).toEqual({
+      crm: 'hubspot',
+      status: 'skipped',
+      error: `User#${copy.id} not found`,
+    });
+    expect(
+      hubspot
+        .records('contacts')
+        .filter((r) => r.properties.email === 'gone@example.com'),
+    ).toEqual([]);
+  });
+
   it('syncs by id, deletes, and reports unknown records', async () => {
     const user = await newUser('ada@example.com');
     expect(

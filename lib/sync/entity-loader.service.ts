@@ -3,6 +3,7 @@ import { In } from 'typeorm';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { relationsTree } from './find-options.util';
+import { sqlFamily } from '../stale/stale-sql.util';
 import type { SyncStateKey } from './sync-state.store';
 
 /** Ids per statement, well under every dialect's parameter limit. */
@@ -82,6 +83,39 @@ export class EntityLoader {
       if (!Number.isNaN(at.getTime()) && at.getTime() <= Date.now()) return at;
     }
     return new Date();
+  }
+
+  /**
+   * Of records about to be created in the CRM (no CRM id yet), those whose row is gone from the
+   * database: a delete that finished before their state row existed left no tombstone to stop them.
+   */
+  async goneSinceLoad<
+    T extends { key: SyncStateKey; row: { crmId: string | null } },
+  >(config: EntitySyncConfig, items: T[]): Promise<T[]> {
+    const creates = items.filter((item) => !item.row.crmId);
+    if (!creates.length) return [];
+    const present = new Set<string>();
+    const repository = this.registry.dataSource.getRepository(config.target);
+    const family = sqlFamily(this.registry.dataSource);
+    for (let i = 0; i < creates.length; i += CHUNK) {
+      const qb = repository.createQueryBuilder('e');
+      const column = `e.${qb.escape(config.primaryColumn.databaseName)}`;
+      // The key as text, never through a JS number (bigint keys past 2^53 on SQLite).
+      const asText =
+        family === 'postgres'
+          ? `CAST(${column} AS varchar)`
+          : family === 'mysql'
+            ? `CONCAT(${column})`
+            : `CAST(${column} AS TEXT)`;
+      const rows = await qb
+        .select(asText, 'id')
+        .where(`${column} IN (:...ids)`, {
+          ids: creates.slice(i, i + CHUNK).map((item) => item.key.resourceId),
+        })
+        .getRawMany<{ id: string }>();
+      for (const row of rows) present.add(String(row.id));
+    }
+    return creates.filter((item) => !present.has(item.key.resourceId));
   }
 
   /** The relations a serializer may read: everything named in `dependencies` and `syncDependencies`. */

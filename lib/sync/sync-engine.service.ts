@@ -25,6 +25,12 @@ import { PayloadPreparer, Prepared } from './payload-preparer.service';
 import { errorMessage } from './redact.util';
 import { SyncStateKey, SyncStateStore } from './sync-state.store';
 
+const notFound = (config: EntitySyncConfig, id: string): SyncOutcome => ({
+  crm: config.crm,
+  status: 'skipped',
+  error: `${config.resourceType}#${id} not found`,
+});
+
 /** Records per adapter call (HubSpot's batch limit). */
 const MAX_BATCH = 100;
 /** Rounds of waiting for records a concurrent caller holds before they fail (not counted). */
@@ -158,10 +164,15 @@ export class SyncEngine {
         })),
     );
 
+    // A first write of a record deleted since it was loaded would outlive its delete: dropped.
+    const gone = await this.loader.goneSinceLoad(config, toPush);
+    for (const item of gone)
+      outcomes.set(item.entity, notFound(config, item.key.resourceId));
+    const live = toPush.filter((item) => !gone.includes(item));
     // Records another caller (or a process that died) holds right now: tried again once free.
     const contended: any[] = [];
-    for (let i = 0; i < toPush.length; i += MAX_BATCH) {
-      const chunk = toPush.slice(i, i + MAX_BATCH);
+    for (let i = 0; i < live.length; i += MAX_BATCH) {
+      const chunk = live.slice(i, i + MAX_BATCH);
       const leased = await this.store.acquireLeases(chunk.map((c) => c.row.id));
       const owned = chunk.filter((c) => leased.rows.has(c.row.id));
       for (const item of owned) item.row = leased.rows.get(item.row.id)!;
@@ -341,14 +352,7 @@ export class SyncEngine {
     );
     const resultById = new Map(found.map((id, i) => [id, result.outcomes[i]]));
     entities.forEach((entity, i) => {
-      outcomes.set(
-        entity,
-        resultById.get(ids[i]) ?? {
-          crm: config.crm,
-          status: 'skipped',
-          error: `${config.resourceType}#${ids[i]} not found`,
-        },
-      );
+      outcomes.set(entity, resultById.get(ids[i]) ?? notFound(config, ids[i]));
     });
     return { outcomes, followUps: result.followUps };
   }
