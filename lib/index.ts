@@ -11,6 +11,7 @@ export * from './interfaces/etlify-options.interface';
 export * from './interfaces/etlified-entity-options.interface';
 export * from './errors/crm.error';
 export * from './errors/etlify-configuration.error';
+export * from './errors/serializer-timeout.error';
 export * from './interfaces/entity-sync-config.interface';
 export * from './interfaces/registered-crm.interface';
 export { EtlifyModule } from './etlify.module';

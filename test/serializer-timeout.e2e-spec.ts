@@ -11,6 +11,7 @@ import {
   CrmSynchronisation,
   EtlifiedEntity,
   EtlifySerializer,
+  SerializerTimeoutError,
   SyncService,
 } from 'nestjs-etlify';
 import { InMemoryCrmAdapter } from 'nestjs-etlify/testing';
@@ -127,6 +128,7 @@ describe.each(DIALECTS)('a hung serializer on %s', (dialect) => {
     await sync.idle();
     const [a, b] = await Promise.all([sync.sync(hung), sync.sync(fine)]);
     expect(a.status).toBe('error');
+    expect(a.error).toMatch(new RegExp(`^${SerializerTimeoutError.name}: `));
     expect(a.error).toContain(
       'SlowThingSerializer.toCrmPayload() did not answer within 300 ms (serializerTimeoutMs)',
     );

@@ -8,6 +8,7 @@ import { CrmRegistry } from '../registry/crm.registry';
 import { SyncMonitor } from '../events/sync-monitor.service';
 import type { CrmSynchronisation } from './crm-synchronisation.entity';
 import { assertValidPayload } from './payload.util';
+import { SerializerTimeoutError } from '../errors/serializer-timeout.error';
 import { errorMessage } from './redact.util';
 import { SyncStateKey, SyncStateStore } from './sync-state.store';
 import { Optional } from '@nestjs/common';
@@ -20,11 +21,6 @@ export interface Prepared {
   digest: string;
   /** The moment of the record's life this payload shows (becomes `last_synced_at`). */
   coveredAt: Date;
-}
-
-/** A serializer that did not answer in time; the record is failed, the others go on. */
-export class SerializerTimeoutError extends Error {
-  override readonly name = 'SerializerTimeoutError';
 }
 
 /**
