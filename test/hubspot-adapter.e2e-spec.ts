@@ -932,7 +932,7 @@ describeCrmAdapterContract(
 let contract: { sandbox: HubspotSandbox; adapter: HubspotAdapter } | undefined;
 
 describe('SyncService through HubspotAdapter and the sandbox', () => {
-  it('stores the HubSpot id, PATCHes it later, and re-matches after a merge', async () => {
+  it('stores the HubSpot id, updates it later by that id, and re-matches after a merge', async () => {
     const sandbox = new HubspotSandbox({ accessToken: TOKEN, searchLagMs: 0 });
     const { baseUrl } = await sandbox.start();
     const db = await createTestDatabase('sqlite');
@@ -985,8 +985,18 @@ describe('SyncService through HubspotAdapter and the sandbox', () => {
 
       ada.firstName = 'Augusta';
       await users.save(ada);
+      const before = sandbox.requests.length;
       expect((await sync.sync(ada, { crm: 'hubspot' })).crmId).toBe(row.crmId);
-      expect(sandbox.callCount({ method: 'PATCH' })).toBe(1);
+      // sync(one) is syncMany([one]): one batch write updates the record in place.
+      expect(
+        sandbox.requests
+          .slice(before)
+          .filter((r) => /\/batch\/(update|upsert)$/.test(r.path))
+          .map((r) => r.status),
+      ).toEqual([expect.any(Number)]);
+      expect(sandbox.record('contacts', row.crmId!)?.properties.firstname).toBe(
+        'Augusta',
+      );
 
       // Merged away in HubSpot: the next sync adopts the survivor and stores its id.
       const other = await users.save(
