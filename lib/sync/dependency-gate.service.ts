@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { RelationMetadata } from 'typeorm/metadata/RelationMetadata';
 import { MAX_SYNC_DEPENDENCY_DEPTH } from '../etlify.constants';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
@@ -6,6 +6,7 @@ import type { SerializeContext } from '../interfaces/serializer.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { findRelatedOwnerIds, relatedId } from './dependants.util';
 import { SyncStateStore } from './sync-state.store';
+import { errorMessage } from './redact.util';
 import { crmTypeKey } from '../util/crm-key.util';
 
 /** A record named by a `syncDependencies` relation, with its CRM id when it has one. */
@@ -48,6 +49,7 @@ interface DependencyRelation {
  */
 @Injectable()
 export class DependencyGate {
+  private readonly logger = new Logger(DependencyGate.name);
   private readonly relations = new Map<
     EntitySyncConfig,
     DependencyRelation[]
@@ -210,6 +212,23 @@ export class DependencyGate {
     context: SyncContext,
   ): Promise<Map<EntitySyncConfig, string[]>> {
     const released = new Map<EntitySyncConfig, string[]>();
+    try {
+      await this.findReleased(config, resourceIds, context, released);
+    } catch (error) {
+      // The parents' own sync succeeded; the sweeper picks the buffered records up later.
+      this.logger.error(
+        `releasing records buffered on ${config.resourceType} → ${config.crm}: ${errorMessage(error)}`,
+      );
+    }
+    return released;
+  }
+
+  private async findReleased(
+    config: EntitySyncConfig,
+    resourceIds: string[],
+    context: SyncContext,
+    released: Map<EntitySyncConfig, string[]>,
+  ): Promise<void> {
     for (const { config: dependant, relation } of this.dependantsOf(config)) {
       // The parents' dependants first (bounded by their links), then which of them wait: both
       // statements use an index, where a scan for every buffered row of the type would not.
@@ -229,7 +248,6 @@ export class DependencyGate {
       );
       if (ready.length) released.set(dependant, ready);
     }
-    return released;
   }
 
   /** Whether `self` is among the records `ref` itself waits for (a cycle); deep chains count as cycles. */

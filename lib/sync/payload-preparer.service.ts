@@ -74,6 +74,23 @@ export class PayloadPreparer {
     }
   }
 
+  /**
+   * A record whose lease we just took, judged again on its fresh row: `unchanged` when another
+   * caller pushed the same payload meanwhile; `stale` when it synced a view newer than our copy
+   * (reload and try again); else `push`.
+   */
+  recheck(
+    config: EntitySyncConfig,
+    seen: CrmSynchronisation,
+    fresh: CrmSynchronisation,
+    item: Prepared,
+  ): 'push' | 'unchanged' | 'stale' {
+    if (this.unchanged(config, fresh, item.digest)) return 'unchanged';
+    const stamped = fresh.lastSyncedAt?.getTime();
+    const moved = stamped !== seen.lastSyncedAt?.getTime();
+    return moved && stamped! > item.coveredAt.getTime() ? 'stale' : 'push';
+  }
+
   /** Serialize, validate, digest: no write (the dry run uses it as it is; `prepare` records failures). */
   async compute(
     config: EntitySyncConfig,

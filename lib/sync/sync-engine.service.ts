@@ -174,12 +174,24 @@ export class SyncEngine {
     for (let i = 0; i < live.length; i += MAX_BATCH) {
       const chunk = live.slice(i, i + MAX_BATCH);
       const leased = await this.store.acquireLeases(chunk.map((c) => c.row.id));
-      const owned = chunk.filter((c) => leased.rows.has(c.row.id));
-      for (const item of owned) item.row = leased.rows.get(item.row.id)!;
+      const owned: Leased[] = [];
+      const released: number[] = [];
+      for (const item of chunk) {
+        const fresh = leased.rows.get(item.row.id);
+        const verdict =
+          fresh && this.preparer.recheck(config, item.row, fresh, item);
+        if (verdict === 'push') owned.push({ ...item, row: fresh! });
+        else if (verdict === 'unchanged')
+          outcomes.set(
+            item.entity,
+            this.preparer.unchanged(config, fresh!, item.digest)!,
+          );
+        if (verdict !== 'push') (fresh ? released : []).push(item.row.id);
+        if (!fresh || verdict === 'stale') contended.push(item.entity);
+      }
+      await this.store.releaseLeases(released, leased.token);
       const pushed = await this.pusher.pushMany(config, owned, leased.token);
       for (const [entity, outcome] of pushed) outcomes.set(entity, outcome);
-      for (const item of chunk)
-        if (!leased.rows.has(item.row.id)) contended.push(item.entity);
     }
     if (contended.length) {
       const later = await this.whenFree(config, contended, options, round);
@@ -195,7 +207,8 @@ export class SyncEngine {
       })
       .map((entity) => this.loader.resourceId(config, entity));
     if (ready.length) {
-      followUps.push(...(await this.release(config, ready, options, context)));
+      const released = await this.gate.releasedBy(config, ready, context);
+      await this.follow(released, options, context, followUps);
       await this.associations?.afterSync(config, ready);
     }
     return {
@@ -269,20 +282,8 @@ export class SyncEngine {
           .filter((c) => waiting.has(c.entity))
           .map((c) => c.key.resourceId),
       );
-      if (
-        options.followUps === 'return' ||
-        context.depth >= MAX_SYNC_DEPENDENCY_DEPTH
-      ) {
-        for (const [parent, ids] of parents)
-          followUps.push({ config: parent, resourceIds: ids });
-      } else {
-        for (const [parent, ids] of parents) {
-          const loaded = await this.loader.loadMany(parent, ids);
-          await this.syncMany(parent, loaded, {
-            visited: context.visited,
-            depth: context.depth + 1,
-          });
-        }
+      // Parents first: synced now (inline), or handed back and this record waits for them.
+      if (await this.follow(parents, options, context, followUps)) {
         // The parents' CRM ids, read again.
         const again = await this.gate.resolve(config, [...waiting.keys()]);
         for (const [entity] of waiting) {
@@ -357,41 +358,27 @@ export class SyncEngine {
     return { outcomes, followUps: result.followUps };
   }
 
-  /** Dependants buffered on these records: synced now (inline) or handed back as follow-ups. */
-  private async release(
-    config: EntitySyncConfig,
-    resourceIds: string[],
+  /**
+   * Records to sync next (parents, or released dependants): synced now when the run is inline and
+   * not too deep, else handed back as follow-ups. Returns whether they were synced.
+   */
+  private async follow(
+    work: Map<EntitySyncConfig, string[]>,
     options: SyncRunOptions,
     context: SyncContext,
-  ): Promise<SyncFollowUp[]> {
-    const followUps: SyncFollowUp[] = [];
-    let released: Map<EntitySyncConfig, string[]>;
-    try {
-      released = await this.gate.releasedBy(config, resourceIds, context);
-    } catch (error) {
-      // The parents' own sync succeeded; the sweeper picks the buffered records up later.
-      this.logger.error(
-        `releasing records buffered on ${config.resourceType} → ${config.crm}: ${errorMessage(error)}`,
-      );
-      return followUps;
-    }
-    for (const [dependant, ids] of released) {
-      if (
-        options.followUps === 'return' ||
-        context.depth >= MAX_SYNC_DEPENDENCY_DEPTH
-      ) {
-        followUps.push({ config: dependant, resourceIds: ids });
-        continue;
-      }
-      await this.syncMany(
-        dependant,
-        await this.loader.loadMany(dependant, ids),
-        {
+    followUps: SyncFollowUp[],
+  ): Promise<boolean> {
+    const inline =
+      options.followUps !== 'return' &&
+      context.depth < MAX_SYNC_DEPENDENCY_DEPTH;
+    for (const [config, ids] of work) {
+      if (!inline) followUps.push({ config, resourceIds: ids });
+      else
+        await this.syncMany(config, await this.loader.loadMany(config, ids), {
           visited: context.visited,
           depth: context.depth + 1,
-        },
-      );
+        });
     }
-    return followUps;
+    return inline;
   }
 }

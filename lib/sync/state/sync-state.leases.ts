@@ -102,12 +102,14 @@ export abstract class SyncStateLeases extends SyncStateTable {
       .execute();
   }
 
-  async releaseLease(rowId: number, token: string): Promise<void> {
+  /** Gives back leases taken under `token` (only where still ours). */
+  async releaseLeases(rowIds: number[], token: string): Promise<void> {
+    if (!rowIds.length) return;
     await this.repository
       .createQueryBuilder()
       .update(CrmSynchronisation)
       .set({ leaseToken: null, leaseExpiresAt: null })
-      .where('id = :id AND lease_token = :token', { id: rowId, token })
+      .where('id IN (:...ids) AND lease_token = :token', { ids: rowIds, token })
       .execute();
   }
 }
