@@ -1,5 +1,4 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
-import { SYNC_LEASE_RENEW_MS } from '../etlify.constants';
 import { CrmError } from '../errors/crm.error';
 import { SyncMonitor } from '../events/sync-monitor.service';
 import type { CrmBatchUpsertResult } from '../interfaces/crm-adapter.interface';
@@ -11,6 +10,7 @@ import type { CrmSynchronisation } from './crm-synchronisation.entity';
 import { countsTowardDeadLetter } from './failure.util';
 import type { Prepared } from './payload-preparer.service';
 import { errorMessage } from './redact.util';
+import { acquireBudget, mirrorsOf, whileLeased } from './crm-call.util';
 import { SyncStateStore } from './sync-state.store';
 
 /** A prepared record whose state row we hold the lease of. */
@@ -30,18 +30,6 @@ export class CrmPusher {
     @Optional() private readonly monitor?: SyncMonitor,
   ) {}
 
-  /** Resource types mirrored into the same CRM object type as `config` (one id space). */
-  mirrorsOf(config: EntitySyncConfig): string[] {
-    return this.registry
-      .getEntityConfigs()
-      .filter(
-        (c) =>
-          c.crm === config.crm &&
-          c.options.crmObjectType === config.options.crmObjectType,
-      )
-      .map((c) => c.resourceType);
-  }
-
   /** One adapter call for the chunk; every record gets an outcome, in a Map keyed by its entity. */
   async pushMany(
     config: EntitySyncConfig,
@@ -59,8 +47,8 @@ export class CrmPusher {
     }
     let results: CrmBatchUpsertResult[];
     try {
-      results = await this.whileLeased(token, async () => {
-        await this.acquireBudget(crm);
+      results = await whileLeased(this.store, token, this.logger, async () => {
+        await acquireBudget(crm);
         return adapter.batchUpsert!({
           objectType: config.options.crmObjectType,
           idProperty: config.options.idProperty ?? '',
@@ -113,17 +101,22 @@ export class CrmPusher {
     token: string,
   ): Promise<SyncOutcome> {
     try {
-      const crmId = await this.whileLeased(token, async () => {
-        await this.acquireBudget(crm);
-        return crm.adapter.upsert({
-          objectType: config.options.crmObjectType,
-          payload: item.payload,
-          idProperty: config.options.idProperty,
-          crmId: item.row.crmId ?? undefined,
-          recordKey: `${config.resourceType}:${item.key.resourceId}`,
-          mayRecreate: () => this.store.isLive(item.key),
-        });
-      });
+      const crmId = await whileLeased(
+        this.store,
+        token,
+        this.logger,
+        async () => {
+          await acquireBudget(crm);
+          return crm.adapter.upsert({
+            objectType: config.options.crmObjectType,
+            payload: item.payload,
+            idProperty: config.options.idProperty,
+            crmId: item.row.crmId ?? undefined,
+            recordKey: `${config.resourceType}:${item.key.resourceId}`,
+            mayRecreate: () => this.store.isLive(item.key),
+          });
+        },
+      );
       if (typeof crmId !== 'string' && typeof crmId !== 'number') {
         throw new Error(
           `adapter for CRM "${crm.name}" returned no id from upsert()`,
@@ -157,7 +150,11 @@ export class CrmPusher {
       .filter(({ item, crmId }) => item.row.crmId && item.row.crmId !== crmId)
       .map(({ item, crmId }) => ({ from: item.row.crmId!, to: crmId }));
     if (moved.length)
-      await this.store.followMerges(config.crm, this.mirrorsOf(config), moved);
+      await this.store.followMerges(
+        config.crm,
+        mirrorsOf(this.registry, config),
+        moved,
+      );
     await this.monitor?.synced(
       config,
       synced.map(({ item, crmId }) => ({
@@ -205,36 +202,5 @@ export class CrmPusher {
       deadLettered: state === 'dead',
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     };
-  }
-
-  /**
-   * Runs a CRM call while renewing the leases taken under `token`: a slow but live call keeps its
-   * records, while the leases of a process that died lapse after SYNC_LEASE_MS.
-   */
-  private async whileLeased<R>(
-    token: string,
-    call: () => Promise<R>,
-  ): Promise<R> {
-    const timer = setInterval(() => {
-      this.store
-        .renewLeases(token)
-        .catch((error) =>
-          this.logger.warn(
-            `could not renew a sync lease: ${errorMessage(error)}`,
-          ),
-        );
-    }, SYNC_LEASE_RENEW_MS);
-    timer.unref();
-    try {
-      return await call();
-    } finally {
-      clearInterval(timer);
-    }
-  }
-
-  /** Adapters that do not meter themselves (no `attach`) draw one unit per call here. */
-  private async acquireBudget(crm: RegisteredCrm): Promise<void> {
-    if (crm.rateGovernor && !crm.adapter.attach)
-      await crm.rateGovernor.acquire('standard');
   }
 }

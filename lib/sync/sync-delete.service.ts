@@ -1,9 +1,5 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
-import {
-  SYNC_LEASE_MS,
-  SYNC_LEASE_POLL_MS,
-  SYNC_LEASE_RENEW_MS,
-} from '../etlify.constants';
+import { SYNC_LEASE_MS, SYNC_LEASE_POLL_MS } from '../etlify.constants';
 import { SyncMonitor } from '../events/sync-monitor.service';
 import type { CrmBatchDeleteResult } from '../interfaces/crm-adapter.interface';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
@@ -17,6 +13,7 @@ import {
 import { countsTowardDeadLetter } from './failure.util';
 import { errorMessage } from './redact.util';
 import { sleep } from '../util/sleep.util';
+import { acquireBudget, mirrorsOf, whileLeased } from './crm-call.util';
 import { SyncStateStore } from './sync-state.store';
 
 /** Tombstones read per statement when retrying. */
@@ -200,7 +197,7 @@ export class SyncDeleteService {
     token: string,
     results: Map<string, DeleteResult>,
   ): Promise<void> {
-    const mirrors = this.mirrorsOf(config);
+    const mirrors = mirrorsOf(this.registry, config);
     const held = await this.store.liveHolders(
       crm.name,
       mirrors,
@@ -228,7 +225,7 @@ export class SyncDeleteService {
       );
     };
     const byCrmId = toDelete.length
-      ? await this.whileLeased(token, () =>
+      ? await whileLeased(this.store, token, this.logger, () =>
           this.callCrm(config, crm, toDelete, heldElsewhere),
         )
       : new Map<string, Settled>();
@@ -251,7 +248,7 @@ export class SyncDeleteService {
     const adapter = crm.adapter;
     if (crmIds.length > 1 && adapter.batchDelete) {
       try {
-        await this.acquireBudget(crm);
+        await acquireBudget(crm);
         const answer = await adapter.batchDelete({
           objectType,
           crmIds,
@@ -268,7 +265,7 @@ export class SyncDeleteService {
     }
     for (const crmId of crmIds) {
       try {
-        await this.acquireBudget(crm);
+        await acquireBudget(crm);
         let kept = false;
         const existed = await adapter.delete({
           objectType,
@@ -347,45 +344,5 @@ export class SyncDeleteService {
         });
       }
     }
-  }
-
-  /** Resource types mirrored into the same CRM object type (one id space: the merge guard spans them). */
-  private mirrorsOf(config: EntitySyncConfig): string[] {
-    return this.registry
-      .getEntityConfigs()
-      .filter(
-        (c) =>
-          c.crm === config.crm &&
-          c.options.crmObjectType === config.options.crmObjectType,
-      )
-      .map((c) => c.resourceType);
-  }
-
-  /** Renews the leases while the CRM call runs: a slow live delete keeps its records. */
-  private async whileLeased<R>(
-    token: string,
-    call: () => Promise<R>,
-  ): Promise<R> {
-    const timer = setInterval(() => {
-      this.store
-        .renewLeases(token)
-        .catch((error) =>
-          this.logger.warn(
-            `could not renew a delete lease: ${errorMessage(error)}`,
-          ),
-        );
-    }, SYNC_LEASE_RENEW_MS);
-    timer.unref();
-    try {
-      return await call();
-    } finally {
-      clearInterval(timer);
-    }
-  }
-
-  /** Adapters that do not meter themselves (no `attach`) draw one unit per call here. */
-  private async acquireBudget(crm: RegisteredCrm): Promise<void> {
-    if (crm.rateGovernor && !crm.adapter.attach)
-      await crm.rateGovernor.acquire('standard');
   }
 }
