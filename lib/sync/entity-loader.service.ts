@@ -3,7 +3,7 @@ import { In } from 'typeorm';
 import type { EntitySyncConfig } from '../interfaces/entity-sync-config.interface';
 import { CrmRegistry } from '../registry/crm.registry';
 import { relationsTree } from './find-options.util';
-import { sqlFamily } from '../stale/stale-sql.util';
+import { StaleSql } from '../stale/stale-sql.util';
 import type { SyncStateKey } from './sync-state.store';
 
 /** Ids per statement, well under every dialect's parameter limit. */
@@ -96,17 +96,12 @@ export class EntityLoader {
     if (!creates.length) return [];
     const present = new Set<string>();
     const repository = this.registry.dataSource.getRepository(config.target);
-    const family = sqlFamily(this.registry.dataSource);
+    const sql = new StaleSql(this.registry.dataSource);
     for (let i = 0; i < creates.length; i += CHUNK) {
       const qb = repository.createQueryBuilder('e');
-      const column = `e.${qb.escape(config.primaryColumn.databaseName)}`;
+      const column = sql.col('e', config.primaryColumn);
       // The key as text, never through a JS number (bigint keys past 2^53 on SQLite).
-      const asText =
-        family === 'postgres'
-          ? `CAST(${column} AS varchar)`
-          : family === 'mysql'
-            ? `CONCAT(${column})`
-            : `CAST(${column} AS TEXT)`;
+      const asText = sql.idAsText(column);
       const rows = await qb
         .select(asText, 'id')
         .where(`${column} IN (:...ids)`, {
