@@ -120,25 +120,14 @@ export class SyncStateStore extends SyncStateTombstones {
     resourceType: string,
     resourceIds: string[],
   ): Promise<Map<string, CrmSynchronisation>> {
-    const rows = new Map<string, CrmSynchronisation>();
-    if (!resourceIds.length) return rows;
-    const where = { crmName, resourceType };
-    const read = async (ids: string[]) => {
-      for (let i = 0; i < ids.length; i += 500) {
-        const found = await this.repository.findBy({
-          ...where,
-          resourceId: In(ids.slice(i, i + 500)),
-        });
-        for (const row of found) rows.set(row.resourceId, row);
-      }
-    };
-    await read(resourceIds);
+    const rows = await this.findMany(crmName, resourceType, resourceIds);
     const missing = resourceIds.filter((id) => !rows.has(id));
     if (missing.length) {
       await this.insertMissing(
-        missing.map((resourceId) => ({ ...where, resourceId })),
+        missing.map((resourceId) => ({ crmName, resourceType, resourceId })),
       );
-      await read(missing);
+      const created = await this.findMany(crmName, resourceType, missing);
+      for (const [id, row] of created) rows.set(id, row);
     }
     return rows;
   }
